@@ -1,0 +1,182 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+from uuid import UUID
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.account_holder import AccountHolder
+from ...models.error_envelope import ErrorEnvelope
+from ...types import Response
+
+
+def _get_kwargs(
+    holder_id: UUID,
+) -> dict[str, Any]:
+
+    _kwargs: dict[str, Any] = {
+        "method": "get",
+        "url": "/account-holders/{holder_id}".format(
+            holder_id=quote(str(holder_id), safe=""),
+        ),
+    }
+
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> AccountHolder | ErrorEnvelope | None:
+    if response.status_code == 200:
+        response_200 = AccountHolder.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 400:
+        response_400 = ErrorEnvelope.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = ErrorEnvelope.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 404:
+        response_404 = ErrorEnvelope.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 500:
+        response_500 = ErrorEnvelope.from_dict(response.json())
+
+        return response_500
+
+    if response.status_code == 503:
+        response_503 = ErrorEnvelope.from_dict(response.json())
+
+        return response_503
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[AccountHolder | ErrorEnvelope]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    holder_id: UUID,
+    *,
+    client: AuthenticatedClient | Client,
+) -> Response[AccountHolder | ErrorEnvelope]:
+    """Get an account holder
+
+    Args:
+        holder_id (UUID):  Example: 9b2d6c1f-2a41-4f0b-8f3e-6c1d2e3f4a5b.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[AccountHolder | ErrorEnvelope]
+    """
+
+    kwargs = _get_kwargs(
+        holder_id=holder_id,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    holder_id: UUID,
+    *,
+    client: AuthenticatedClient | Client,
+) -> AccountHolder | ErrorEnvelope | None:
+    """Get an account holder
+
+    Args:
+        holder_id (UUID):  Example: 9b2d6c1f-2a41-4f0b-8f3e-6c1d2e3f4a5b.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        AccountHolder | ErrorEnvelope
+    """
+
+    return sync_detailed(
+        holder_id=holder_id,
+        client=client,
+    ).parsed
+
+
+async def asyncio_detailed(
+    holder_id: UUID,
+    *,
+    client: AuthenticatedClient | Client,
+) -> Response[AccountHolder | ErrorEnvelope]:
+    """Get an account holder
+
+    Args:
+        holder_id (UUID):  Example: 9b2d6c1f-2a41-4f0b-8f3e-6c1d2e3f4a5b.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[AccountHolder | ErrorEnvelope]
+    """
+
+    kwargs = _get_kwargs(
+        holder_id=holder_id,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    holder_id: UUID,
+    *,
+    client: AuthenticatedClient | Client,
+) -> AccountHolder | ErrorEnvelope | None:
+    """Get an account holder
+
+    Args:
+        holder_id (UUID):  Example: 9b2d6c1f-2a41-4f0b-8f3e-6c1d2e3f4a5b.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        AccountHolder | ErrorEnvelope
+    """
+
+    return (
+        await asyncio_detailed(
+            holder_id=holder_id,
+            client=client,
+        )
+    ).parsed

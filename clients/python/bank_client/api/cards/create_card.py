@@ -1,0 +1,239 @@
+from http import HTTPStatus
+from typing import Any
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.card import Card
+from ...models.card_create import CardCreate
+from ...models.error_envelope import ErrorEnvelope
+from ...types import UNSET, Response, Unset
+
+
+def _get_kwargs(
+    *,
+    body: CardCreate,
+    idempotency_key: str | Unset = UNSET,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/cards",
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Card | ErrorEnvelope | None:
+    if response.status_code == 201:
+        response_201 = Card.from_dict(response.json())
+
+        return response_201
+
+    if response.status_code == 400:
+        response_400 = ErrorEnvelope.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = ErrorEnvelope.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = ErrorEnvelope.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = ErrorEnvelope.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 409:
+        response_409 = ErrorEnvelope.from_dict(response.json())
+
+        return response_409
+
+    if response.status_code == 413:
+        response_413 = ErrorEnvelope.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = ErrorEnvelope.from_dict(response.json())
+
+        return response_415
+
+    if response.status_code == 500:
+        response_500 = ErrorEnvelope.from_dict(response.json())
+
+        return response_500
+
+    if response.status_code == 503:
+        response_503 = ErrorEnvelope.from_dict(response.json())
+
+        return response_503
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[Card | ErrorEnvelope]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient | Client,
+    body: CardCreate,
+    idempotency_key: str | Unset = UNSET,
+) -> Response[Card | ErrorEnvelope]:
+    """Issue a card on an active account
+
+     Customers only (an admin gets 403). The number is generated, Luhn-valid, and never
+    stored or returned: only `last4` is kept. At most 5 cards that are not canceled per
+    account (409 `card_limit_reached`).
+
+    Args:
+        idempotency_key (str | Unset):  Example: 5d1b4d6e-0c8c-4a0e-8f7e-2b9f1f3f5a77.
+        body (CardCreate):  Example: {'account_id': '3fa85f64-5717-4562-b3fc-2c963f66afa6',
+            'type': 'virtual'}.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Card | ErrorEnvelope]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+        idempotency_key=idempotency_key,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient | Client,
+    body: CardCreate,
+    idempotency_key: str | Unset = UNSET,
+) -> Card | ErrorEnvelope | None:
+    """Issue a card on an active account
+
+     Customers only (an admin gets 403). The number is generated, Luhn-valid, and never
+    stored or returned: only `last4` is kept. At most 5 cards that are not canceled per
+    account (409 `card_limit_reached`).
+
+    Args:
+        idempotency_key (str | Unset):  Example: 5d1b4d6e-0c8c-4a0e-8f7e-2b9f1f3f5a77.
+        body (CardCreate):  Example: {'account_id': '3fa85f64-5717-4562-b3fc-2c963f66afa6',
+            'type': 'virtual'}.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Card | ErrorEnvelope
+    """
+
+    return sync_detailed(
+        client=client,
+        body=body,
+        idempotency_key=idempotency_key,
+    ).parsed
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient | Client,
+    body: CardCreate,
+    idempotency_key: str | Unset = UNSET,
+) -> Response[Card | ErrorEnvelope]:
+    """Issue a card on an active account
+
+     Customers only (an admin gets 403). The number is generated, Luhn-valid, and never
+    stored or returned: only `last4` is kept. At most 5 cards that are not canceled per
+    account (409 `card_limit_reached`).
+
+    Args:
+        idempotency_key (str | Unset):  Example: 5d1b4d6e-0c8c-4a0e-8f7e-2b9f1f3f5a77.
+        body (CardCreate):  Example: {'account_id': '3fa85f64-5717-4562-b3fc-2c963f66afa6',
+            'type': 'virtual'}.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Card | ErrorEnvelope]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+        idempotency_key=idempotency_key,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient | Client,
+    body: CardCreate,
+    idempotency_key: str | Unset = UNSET,
+) -> Card | ErrorEnvelope | None:
+    """Issue a card on an active account
+
+     Customers only (an admin gets 403). The number is generated, Luhn-valid, and never
+    stored or returned: only `last4` is kept. At most 5 cards that are not canceled per
+    account (409 `card_limit_reached`).
+
+    Args:
+        idempotency_key (str | Unset):  Example: 5d1b4d6e-0c8c-4a0e-8f7e-2b9f1f3f5a77.
+        body (CardCreate):  Example: {'account_id': '3fa85f64-5717-4562-b3fc-2c963f66afa6',
+            'type': 'virtual'}.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Card | ErrorEnvelope
+    """
+
+    return (
+        await asyncio_detailed(
+            client=client,
+            body=body,
+            idempotency_key=idempotency_key,
+        )
+    ).parsed

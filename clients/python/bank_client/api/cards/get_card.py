@@ -1,0 +1,180 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+from uuid import UUID
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.card import Card
+from ...models.error_envelope import ErrorEnvelope
+from ...types import Response
+
+
+def _get_kwargs(
+    card_id: UUID,
+) -> dict[str, Any]:
+
+    _kwargs: dict[str, Any] = {
+        "method": "get",
+        "url": "/cards/{card_id}".format(
+            card_id=quote(str(card_id), safe=""),
+        ),
+    }
+
+    return _kwargs
+
+
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Card | ErrorEnvelope | None:
+    if response.status_code == 200:
+        response_200 = Card.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 400:
+        response_400 = ErrorEnvelope.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = ErrorEnvelope.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 404:
+        response_404 = ErrorEnvelope.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 500:
+        response_500 = ErrorEnvelope.from_dict(response.json())
+
+        return response_500
+
+    if response.status_code == 503:
+        response_503 = ErrorEnvelope.from_dict(response.json())
+
+        return response_503
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[Card | ErrorEnvelope]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    card_id: UUID,
+    *,
+    client: AuthenticatedClient | Client,
+) -> Response[Card | ErrorEnvelope]:
+    """Get a card
+
+    Args:
+        card_id (UUID):  Example: 1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Card | ErrorEnvelope]
+    """
+
+    kwargs = _get_kwargs(
+        card_id=card_id,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    card_id: UUID,
+    *,
+    client: AuthenticatedClient | Client,
+) -> Card | ErrorEnvelope | None:
+    """Get a card
+
+    Args:
+        card_id (UUID):  Example: 1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Card | ErrorEnvelope
+    """
+
+    return sync_detailed(
+        card_id=card_id,
+        client=client,
+    ).parsed
+
+
+async def asyncio_detailed(
+    card_id: UUID,
+    *,
+    client: AuthenticatedClient | Client,
+) -> Response[Card | ErrorEnvelope]:
+    """Get a card
+
+    Args:
+        card_id (UUID):  Example: 1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Card | ErrorEnvelope]
+    """
+
+    kwargs = _get_kwargs(
+        card_id=card_id,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    card_id: UUID,
+    *,
+    client: AuthenticatedClient | Client,
+) -> Card | ErrorEnvelope | None:
+    """Get a card
+
+    Args:
+        card_id (UUID):  Example: 1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Card | ErrorEnvelope
+    """
+
+    return (
+        await asyncio_detailed(
+            card_id=card_id,
+            client=client,
+        )
+    ).parsed
