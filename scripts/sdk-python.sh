@@ -23,6 +23,8 @@ for tool in openapi-python-client ruff; do
   command -v "$tool" >/dev/null 2>&1 || { echo "$tool not found: install requirements-dev.lock into $venv" >&2; exit 2; }
 done
 
+# Start from nothing: --overwrite keeps files the spec no longer produces.
+rm -rf clients/python
 RUFF_NO_CACHE=true openapi-python-client generate \
   --path openapi/bank.yaml \
   --config clients/python-config.yml \
