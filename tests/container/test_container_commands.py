@@ -64,6 +64,11 @@ def native(cmd: list[str]) -> list[str]:
     return [sys.executable, "-m", *modules[cmd[0]], *cmd[1:]]
 
 
+def tail(text: str, limit: int = 3000) -> str:
+    """The end of a log, short enough for an assertion message."""
+    return text if len(text) <= limit else "...\n" + text[-limit:]
+
+
 def poll(condition: Callable[[], bool], timeout: float, what: str, interval: float = 0.05) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
@@ -159,7 +164,7 @@ class Server:
     _closed: bool = field(default=False)
 
     def output(self) -> str:
-        return self.log.read_text(errors="replace")
+        return tail(self.log.read_text(errors="replace"))
 
     def healthy(self) -> bool:
         assert self.proc.poll() is None, f"server exited early:\n{self.output()}"
@@ -325,7 +330,8 @@ def test_service_refuses_to_start_in_production_without_jwt_secret(
     code = wait_exit(start(env, log), FAIL_FAST_TIMEOUT)
 
     assert code != 0
-    assert "JWT_SECRET" in log.read_text(errors="replace")
+    output = log.read_text(errors="replace")
+    assert "JWT_SECRET" in output, tail(output)
 
 
 def test_service_refuses_to_start_when_the_database_is_unreachable(
@@ -337,8 +343,8 @@ def test_service_refuses_to_start_when_the_database_is_unreachable(
     code = wait_exit(start(env, log), FAIL_FAST_TIMEOUT)
 
     output = log.read_text(errors="replace")
-    assert code != 0, output
-    assert "database" in output.lower(), output
+    assert code != 0, tail(output)
+    assert "database" in output.lower(), tail(output)
     assert "x@127.0.0.1" not in output  # no credentials in the logs
 
 

@@ -99,3 +99,13 @@ def test_hooks_do_nothing_without_multiprocess_mode(
 
     assert dead == []
     assert (tmp_path / "counter_1.db").exists()
+
+
+def test_worker_hides_the_server_header_and_requires_the_lifespan() -> None:
+    from bank.gunicorn_worker import BankUvicornWorker
+
+    kwargs = BankUvicornWorker.CONFIG_KWARGS
+
+    assert kwargs["server_header"] is False
+    assert kwargs["lifespan"] == "on"
+    assert (kwargs["loop"], kwargs["http"]) == ("uvloop", "httptools")
