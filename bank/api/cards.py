@@ -1,0 +1,46 @@
+"""Card issuing and lifecycle."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from bank.api import deps
+from bank.domain.serialize import to_json
+from bank.services import cards
+from generated.models import CardCreate, CardUpdate
+
+
+def create_card(
+    token_info: dict[str, Any], body: dict[str, Any]
+) -> tuple[dict[str, Any], int, dict[str, str]]:
+    req = CardCreate.model_validate(body)
+    result = cards.issue_card(
+        deps.uow(), deps.actor(token_info),
+        cards.IssueCard(account_id=req.account_id, type=req.type.value),
+        deps.idempotency_key(), deps.wiring().cards,
+    )
+    return result.body, result.status, deps.replay_headers(result)
+
+
+def list_cards(
+    token_info: dict[str, Any], account_id: str | None = None, limit: int = 20, offset: int = 0
+) -> tuple[dict[str, Any], int]:
+    page = cards.list_cards(
+        deps.uow(), deps.actor(token_info), UUID(account_id) if account_id else None, limit,
+        offset,
+    )
+    return deps.page_body(page, to_json(page.items)), 200
+
+
+def get_card(token_info: dict[str, Any], card_id: str) -> tuple[dict[str, Any], int]:
+    return to_json(cards.get_card(deps.uow(), deps.actor(token_info), UUID(card_id))), 200
+
+
+def update_card(
+    token_info: dict[str, Any], card_id: str, body: dict[str, Any]
+) -> tuple[dict[str, Any], int]:
+    req = CardUpdate.model_validate(body)
+    card = cards.change_status(deps.uow(), deps.actor(token_info), UUID(card_id),
+                               req.status.value)
+    return to_json(card), 200

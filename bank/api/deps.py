@@ -1,0 +1,98 @@
+"""What handlers need, wired once by create_app() and reached through a context variable."""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import connexion
+import structlog
+
+from bank.core.config import Settings
+from bank.domain import errors
+from bank.domain.model import Actor, Client, Replayable, Role
+from bank.services.cards import CardPolicy
+from bank.services.uow import UnitOfWork, UnitOfWorkFactory
+from bank.services.users import AuthPolicy
+
+
+@dataclass(frozen=True, slots=True)
+class Wiring:
+    settings: Settings
+    uow_factory: UnitOfWorkFactory
+    auth: AuthPolicy
+    cards: CardPolicy
+
+
+WIRING: ContextVar[Wiring] = ContextVar("bank_wiring")
+# One mutable dict per request, shared by the gateway, the security check and handler threads
+# (a ContextVar set in a handler thread would not reach the gateway's access log).
+REQUEST_STATE: ContextVar[dict[str, str]] = ContextVar("bank_request_state")
+
+
+def note(key: str, value: str) -> None:
+    state = REQUEST_STATE.get(None)
+    if state is not None:
+        state[key] = value
+
+
+def wiring() -> Wiring:
+    return WIRING.get()
+
+
+def uow() -> UnitOfWork:
+    return WIRING.get().uow_factory()
+
+
+def settings() -> Settings:
+    return WIRING.get().settings
+
+
+def _request_context() -> tuple[str | None, str | None]:
+    bound = structlog.contextvars.get_contextvars()
+    return bound.get("request_id"), bound.get("client_ip")
+
+
+def actor(token_info: dict[str, Any]) -> Actor:
+    request_id, client_ip = _request_context()
+    holder = token_info.get("hid")
+    return Actor(
+        user_id=UUID(token_info["sub"]), role=Role(token_info["role"]),
+        holder_id=UUID(holder) if holder else None, jti=token_info["jti"],
+        token_exp=int(token_info["exp"]), request_id=request_id, client_ip=client_ip,
+    )
+
+
+def client() -> Client:
+    request_id, client_ip = _request_context()
+    return Client(request_id=request_id, client_ip=client_ip)
+
+
+def idempotency_key() -> str | None:
+    value: str | None = connexion.request.headers.get("idempotency-key")
+    return value
+
+
+def parse_timestamp(value: str | None, field: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("z", "Z"))
+    except ValueError:
+        raise errors.ValidationFailed(f"{field} must be an RFC 3339 date-time.",
+                                      field=field) from None
+    if parsed.tzinfo is None:
+        raise errors.ValidationFailed(f"{field} must include a UTC offset.", field=field)
+    return parsed
+
+
+def page_body(page: Any, items: list[Any]) -> dict[str, Any]:
+    return {"data": items,
+            "pagination": {"limit": page.limit, "offset": page.offset, "total": page.total}}
+
+
+def replay_headers(result: Replayable) -> dict[str, str]:
+    return {"Idempotent-Replayed": "true"} if result.replayed else {}

@@ -1,0 +1,153 @@
+"""Exception -> status and envelope, once, for our errors and for Connexion's and Starlette's."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import structlog
+from connexion.exceptions import (
+    BadRequestProblem,
+    ExtraParameterProblem,
+    NonConformingResponse,
+    OAuthProblem,
+    ProblemException,
+    ResolverProblem,
+    UnsupportedMediaTypeProblem,
+)
+from connexion.lifecycle import ConnexionRequest, ConnexionResponse
+from pydantic import ValidationError
+from starlette.exceptions import HTTPException
+
+from bank.domain.errors import BankError, TooManyRequests
+
+log = structlog.get_logger("bank.errors")
+
+JSON = "application/json"
+_STATUS_CODES = {
+    400: "validation_error", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+    405: "method_not_allowed", 406: "not_acceptable", 409: "conflict",
+    413: "payload_too_large", 415: "unsupported_media_type", 429: "too_many_requests",
+    500: "internal_error", 501: "not_implemented", 503: "service_unavailable",
+}
+_MESSAGES = {
+    401: "Authentication is required.", 403: "You may not take this action.",
+    404: "The resource was not found.", 405: "This method is not allowed on this path.",
+    413: "The request body is too large.",
+    415: "The request body must be application/json.",
+    500: "An unexpected error occurred.", 501: "This operation is not implemented yet.",
+    503: "The service is temporarily unavailable.",
+}
+_QUOTED = re.compile(r"'([A-Za-z_][A-Za-z0-9_]*)'")
+
+
+def request_id() -> str:
+    value = structlog.contextvars.get_contextvars().get("request_id")
+    return str(value) if value else ""
+
+
+def envelope(code: str, message: str, details: Mapping[str, Any] | None = None) -> bytes:
+    body = {"error": {"code": code, "message": message, "details": dict(details or {}),
+                      "request_id": request_id()}}
+    return json.dumps(body, separators=(",", ":"), default=str).encode()
+
+
+def response(
+    status: int, code: str, message: str, details: Mapping[str, Any] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> ConnexionResponse:
+    return ConnexionResponse(
+        status_code=status, mimetype=JSON, content_type=JSON,
+        body=envelope(code, message, details), headers=dict(headers or {}),
+    )
+
+
+async def bank_error(_: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    assert isinstance(exc, BankError)
+    headers: dict[str, str] = {}
+    if isinstance(exc, TooManyRequests):
+        headers["Retry-After"] = str(exc.retry_after)
+    if exc.status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    if exc.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    if exc.status >= 500:
+        log.warning("request_failed", code=exc.code, status=exc.status)
+    return response(exc.status, exc.code, exc.message, exc.details, headers)
+
+
+def _problem_message(exc: ProblemException) -> tuple[str, dict[str, Any]]:
+    """Connexion's detail text: keep the first paragraph, name the field when we can."""
+    detail = str(exc.detail or exc.title or "")
+    first = detail.split("\n\n", 1)[0].strip()
+    details: dict[str, Any] = {}
+    if isinstance(exc, ExtraParameterProblem):
+        details["extra_parameters"] = list(getattr(exc, "extra_params", []) or [])
+    match = _QUOTED.search(first)
+    if match:
+        details["field"] = match.group(1)
+    return first[:500] or _MESSAGES.get(exc.status, "The request is invalid."), details
+
+
+async def problem_error(_: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    assert isinstance(exc, ProblemException)
+    status = exc.status
+    if isinstance(exc, OAuthProblem):
+        return response(401, "unauthorized", _MESSAGES[401], headers={"WWW-Authenticate": "Bearer"})
+    if isinstance(exc, UnsupportedMediaTypeProblem):
+        return response(415, "unsupported_media_type", _MESSAGES[415])
+    if isinstance(exc, ResolverProblem):
+        return response(501, "not_implemented", _MESSAGES[501])
+    if isinstance(exc, NonConformingResponse) or status >= 500:
+        log.error("response_not_conforming", detail=str(exc.detail)[:2000])
+        return response(500, "internal_error", _MESSAGES[500])
+    if isinstance(exc, BadRequestProblem) and _is_malformed_body(exc):
+        return response(400, "malformed_body", "The request body is not valid JSON.")
+    message, details = _problem_message(exc)
+    code = "validation_error" if status == 400 else _STATUS_CODES.get(status, "error")
+    return response(status, code, message, details)
+
+
+def _is_malformed_body(exc: ProblemException) -> bool:
+    detail = str(exc.detail or "").lower()
+    return "json" in detail and ("decode" in detail or "expecting" in detail or "parse" in detail)
+
+
+async def http_error(_: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    assert isinstance(exc, HTTPException)
+    status = exc.status_code
+    code = _STATUS_CODES.get(status, "error")
+    message = _MESSAGES.get(status) or str(exc.detail or "The request failed.")
+    headers = dict(exc.headers or {})
+    return response(status, code, message, headers=headers)
+
+
+async def malformed_body(_: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    return response(400, "malformed_body", "The request body is not valid UTF-8 JSON.")
+
+
+async def pydantic_error(_: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    assert isinstance(exc, ValidationError)
+    first = exc.errors(include_url=False, include_input=False)[0]
+    field = ".".join(str(part) for part in first.get("loc", ()))
+    return response(400, "validation_error", f"{field}: {first.get('msg', 'invalid')}",
+                    {"field": field})
+
+
+async def unexpected_error(_: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    log.error("unhandled_exception", exc_info=exc)
+    return response(500, "internal_error", _MESSAGES[500])
+
+
+def server_error_body() -> bytes:
+    return envelope("internal_error", _MESSAGES[500])
+
+
+def http_code(status: int) -> str:
+    return _STATUS_CODES.get(status, "error")
+
+
+def http_message(status: int) -> str:
+    return _MESSAGES.get(status, "The request failed.")

@@ -1,0 +1,168 @@
+"""create_app(settings): the only module that wires concrete classes together."""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import anyio.to_thread
+import structlog
+import yaml
+from connexion import AsyncApp
+from connexion.exceptions import ProblemException
+from connexion.middleware import ConnexionMiddleware, MiddlewarePosition
+from connexion.middleware.server_error import ServerErrorMiddleware
+from connexion.options import SwaggerUIOptions
+from pydantic import ValidationError
+from sqlalchemy import Engine
+from starlette.exceptions import HTTPException
+from starlette.middleware.cors import CORSMiddleware
+from starlette.testclient import TestClient
+
+from bank.api import deps, errors, formats
+from bank.api.gateway import Gateway
+from bank.api.metrics import Metrics
+from bank.core.config import Settings
+from bank.core.logging import configure_logging
+from bank.db.engine import make_engine, ping
+from bank.db.migrations import ensure_at_head
+from bank.db.uow import SqlAlchemyUnitOfWork
+from bank.domain.errors import BankError
+from bank.services.cards import CardPolicy
+from bank.services.users import AuthPolicy
+
+SPEC_DIR = Path(__file__).resolve().parents[1] / "openapi"
+SPEC_FILE = "bank.yaml"
+log = structlog.get_logger("bank.app")
+
+
+class BankApp(Gateway):
+    """The ASGI application: the gateway in front of Connexion, plus handles for tests."""
+
+    engine: Engine
+    connexion_app: AsyncApp
+
+    def test_client(self, **kwargs: Any) -> TestClient:
+        return TestClient(self, **kwargs)
+
+
+def load_spec() -> dict[str, Any]:
+    with (SPEC_DIR / SPEC_FILE).open() as handle:
+        spec: dict[str, Any] = yaml.safe_load(handle)
+    return spec
+
+
+def route_table(spec: dict[str, Any]) -> tuple[dict[str, str], list[tuple[re.Pattern[str], str]]]:
+    """operationId -> "METHOD /v1/template", and path regex -> the `Allow` header value."""
+    base = spec["servers"][0]["url"].rstrip("/")
+    routes: dict[str, str] = {}
+    allowed: list[tuple[re.Pattern[str], str]] = []
+    for template, item in spec["paths"].items():
+        methods = [m.upper() for m in item if m in ("get", "post", "put", "patch", "delete")]
+        for method in methods:
+            operation = item[method.lower()]
+            # Connexion reports the resolved handler path, e.g. bank.api.health.get_liveness.
+            handler = f"{operation['x-openapi-router-controller']}.{operation['operationId']}"
+            routes[handler] = routes[operation["operationId"]] = f"{base}{template}"
+        regex = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(f"{base}{template}"))
+        allowed.append((re.compile(f"^{regex}/?$"), ", ".join(sorted(methods))))
+    return routes, allowed
+
+
+def _policies(settings: Settings) -> tuple[AuthPolicy, CardPolicy]:
+    auth = AuthPolicy(
+        jwt_key=settings.jwt_key, issuer=settings.jwt_issuer, audience=settings.jwt_audience,
+        access_ttl=settings.access_token_ttl_seconds,
+        refresh_ttl=settings.refresh_token_ttl_seconds, bcrypt_rounds=settings.bcrypt_rounds,
+        max_failures_email=settings.login_max_failures_per_email,
+        max_failures_ip=settings.login_max_failures_per_ip,
+        window_seconds=settings.login_window_seconds,
+    )
+    assert settings.card_fingerprint_key is not None
+    cards = CardPolicy(
+        expiry_years=settings.card_expiry_years,
+        fingerprint_key=settings.card_fingerprint_key.get_secret_value(),
+        ttl_hours=settings.idempotency_ttl_hours,
+    )
+    return auth, cards
+
+
+def _lifespan(settings: Settings, engine: Engine) -> Any:
+    @asynccontextmanager
+    async def lifespan(_: Any) -> AsyncIterator[None]:
+        # Fail fast: an unreachable database or (in prod) an old schema stops the boot.
+        await anyio.to_thread.run_sync(ping, engine)
+        if settings.is_production:
+            await anyio.to_thread.run_sync(ensure_at_head, engine)
+        # One handler thread per pooled connection: no thread waits on the pool.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.db_pool_size
+        log.info("service_started", env=settings.app_env, database=engine.dialect.name)
+        try:
+            yield
+        finally:
+            engine.dispose()
+            log.info("service_stopped")
+
+    return lifespan
+
+
+def _pool_status(engine: Engine) -> tuple[int, int]:
+    pool: Any = engine.pool
+    checked_out = getattr(pool, "checkedout", None)
+    size = getattr(pool, "size", None)
+    return (int(checked_out()) if callable(checked_out) else 0,
+            int(size()) if callable(size) else 1)
+
+
+def create_app(settings: Settings) -> BankApp:
+    engine = make_engine(settings.database_url, pool_size=settings.db_pool_size,
+                         pool_timeout=settings.db_pool_timeout_seconds)
+    auth, cards = _policies(settings)
+    wiring = deps.Wiring(settings=settings, uow_factory=lambda: SqlAlchemyUnitOfWork(engine),
+                         auth=auth, cards=cards)
+    formats.register()
+    middlewares = list(ConnexionMiddleware.default_middlewares)
+    middlewares[0] = functools.partial(ServerErrorMiddleware, handler=errors.unexpected_error)
+    connexion_app = AsyncApp(
+        __name__, specification_dir=SPEC_DIR, lifespan=_lifespan(settings, engine),
+        middlewares=middlewares,
+    )
+    connexion_app.add_api(
+        SPEC_FILE, strict_validation=True, validate_responses=settings.validate_responses,
+        pythonic_params=True, resolver_error=501,
+        swagger_ui_options=SwaggerUIOptions(
+            serve_spec=settings.docs_enabled, swagger_ui=settings.docs_enabled,
+            swagger_ui_path="/docs", spec_path="/openapi.json",
+        ),
+    )
+    connexion_app.add_error_handler(BankError, errors.bank_error)
+    connexion_app.add_error_handler(ProblemException, errors.problem_error)
+    connexion_app.add_error_handler(HTTPException, errors.http_error)
+    connexion_app.add_error_handler(UnicodeDecodeError, errors.malformed_body)
+    connexion_app.add_error_handler(ValidationError, errors.pydantic_error)
+    connexion_app.add_error_handler(Exception, errors.unexpected_error)
+    if settings.cors_origins:
+        connexion_app.add_middleware(
+            CORSMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION,
+            allow_origins=settings.cors_origins, allow_credentials="*" not in settings.cors_origins,
+            allow_methods=["GET", "POST", "PATCH", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Request-Id"],
+            expose_headers=["X-Request-Id", "Idempotent-Replayed", "Retry-After"],
+        )
+    routes, allowed = route_table(load_spec())
+    metrics = Metrics(functools.partial(_pool_status, engine)) if settings.metrics_enabled else None
+    app = BankApp(connexion_app, wiring, routes, allowed, metrics)
+    app.engine = engine
+    app.connexion_app = connexion_app
+    return app
+
+
+def make_asgi_app() -> BankApp:
+    """Factory for servers (gunicorn, uvicorn --factory): settings from the environment."""
+    settings = Settings()
+    configure_logging(settings.log_level, settings.log_format)
+    return create_app(settings)

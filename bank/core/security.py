@@ -1,0 +1,105 @@
+"""Password hashing, JWT access tokens and opaque refresh tokens. No web imports."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import bcrypt
+import jwt
+
+ALGORITHM = "HS256"
+ACCESS = "access"
+MAX_PASSWORD_BYTES = 72
+_REQUIRED_CLAIMS = ["exp", "iat", "nbf", "sub", "jti", "iss", "aud", "typ", "role"]
+
+
+class TokenError(Exception):
+    """A token could not be accepted; `code` is the API error code."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class AccessClaims:
+    user_id: str
+    role: str
+    holder_id: str | None
+    jti: str
+    exp: int
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    token: str
+    jti: str
+    expires_at: int
+
+
+def hash_password(password: str, rounds: int) -> str:
+    return bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=rounds)).decode()
+
+
+def verify_password(password: str, password_hash: str) -> bool:
+    raw = password.encode()
+    if len(raw) > MAX_PASSWORD_BYTES:
+        # bcrypt 5 raises above 72 bytes; such a password can never have been set.
+        bcrypt.checkpw(b"x", password_hash.encode())
+        return False
+    return bcrypt.checkpw(raw, password_hash.encode())
+
+
+def issue_access_token(
+    *, key: str, user_id: str, role: str, holder_id: str | None, ttl: int, issuer: str,
+    audience: str, now: int | None = None,
+) -> IssuedToken:
+    issued = int(time.time()) if now is None else now
+    jti = str(uuid.uuid4())
+    claims: dict[str, Any] = {
+        "sub": user_id, "jti": jti, "iat": issued, "nbf": issued, "exp": issued + ttl,
+        "iss": issuer, "aud": audience, "typ": ACCESS, "role": role,
+    }
+    if holder_id is not None:
+        claims["hid"] = holder_id
+    return IssuedToken(jwt.encode(claims, key, algorithm=ALGORITHM), jti, issued + ttl)
+
+
+def decode_access_token(token: str, *, key: str, issuer: str, audience: str) -> AccessClaims:
+    try:
+        claims = jwt.decode(
+            token, key, algorithms=[ALGORITHM], audience=audience, issuer=issuer,
+            options={"require": _REQUIRED_CLAIMS},
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise TokenError("token_expired", "The access token has expired.") from exc
+    except jwt.PyJWTError as exc:
+        raise TokenError("invalid_token", "The access token is invalid.") from exc
+    if claims.get("typ") != ACCESS or claims.get("role") not in ("customer", "admin"):
+        raise TokenError("invalid_token", "The access token is invalid.")
+    holder = claims.get("hid")
+    if holder is not None and not isinstance(holder, str):
+        raise TokenError("invalid_token", "The access token is invalid.")
+    return AccessClaims(
+        user_id=claims["sub"], role=claims["role"], holder_id=holder, jti=str(claims["jti"]),
+        exp=int(claims["exp"]),
+    )
+
+
+def new_refresh_token() -> str:
+    return "rt_" + secrets.token_urlsafe(32)
+
+
+def hash_refresh_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def keyed_fingerprint(key: str, value: str) -> str:
+    return hmac.new(key.encode(), value.encode(), hashlib.sha256).hexdigest()

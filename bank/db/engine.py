@@ -1,0 +1,131 @@
+"""Engine construction: SQLite pragmas and BEGIN IMMEDIATE, PostgreSQL pool sizing."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import threading
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import StaticPool
+
+from bank.domain import errors
+
+WRITE_OPTION = "bank_write"
+
+
+class WriteLock:
+    """Serialises SQLite writers: a thread lock plus an flock shared by all worker processes.
+
+    SQLite's busy handler sleeps in millisecond steps, which wrecks tail latency when two
+    processes contend for the write lock; queueing on a file lock does not.
+    """
+
+    def __init__(self, path: Path | None) -> None:
+        self._thread_lock = threading.Lock()
+        self._path = path
+        self._fd: int | None = None
+        self._pid = -1
+
+    def _file(self) -> int | None:
+        if self._path is None:
+            return None
+        if self._fd is None or self._pid != os.getpid():  # reopen after fork
+            try:
+                self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+            except OSError as exc:  # the database directory is gone or unwritable
+                raise errors.ServiceUnavailable() from exc
+            self._pid = os.getpid()
+        return self._fd
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        with self._thread_lock:
+            fd = self._file()
+            if fd is not None:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                if fd is not None:
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+class NullLock:
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        yield
+
+
+_WRITE_LOCKS: weakref.WeakKeyDictionary[Engine, WriteLock] = weakref.WeakKeyDictionary()
+_NULL_LOCK = NullLock()
+
+
+def is_sqlite(url: str) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def _sqlite_file(url: str) -> Path | None:
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+def make_engine(url: str, *, pool_size: int = 8, pool_timeout: float = 10.0) -> Engine:
+    if is_sqlite(url):
+        return _sqlite_engine(url, pool_size, pool_timeout)
+    return create_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=0,
+        pool_timeout=pool_timeout,
+        pool_pre_ping=True,
+        pool_recycle=1800,
+        connect_args={"connect_timeout": 5},
+    )
+
+
+def _sqlite_engine(url: str, pool_size: int, pool_timeout: float) -> Engine:
+    path = _sqlite_file(url)
+    kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 30}}
+    if path is None:
+        kwargs["poolclass"] = StaticPool
+    else:
+        kwargs.update(pool_size=pool_size, max_overflow=0, pool_timeout=pool_timeout)
+    engine = create_engine(url, **kwargs)
+    _WRITE_LOCKS[engine] = WriteLock(path.with_name(path.name + ".lock.flock") if path else None)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _: Any) -> None:
+        # Let SQLAlchemy, not the driver, emit BEGIN (the pysqlite recipe).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        if path is not None:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        immediate = conn.get_execution_options().get(WRITE_OPTION, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def write_lock(engine: Engine) -> WriteLock | NullLock:
+    return _WRITE_LOCKS.get(engine) or _NULL_LOCK
+
+
+def ping(engine: Engine) -> None:
+    with engine.connect() as conn:
+        conn.execute(text("SELECT 1"))

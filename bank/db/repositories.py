@@ -1,0 +1,743 @@
+"""Repositories over one Connection, in SQLAlchemy Core (cheap on the hot path)."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import fields
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
+
+from bank.db import models as m
+from bank.domain import model
+from bank.domain.model import MAX_BALANCE
+
+ACCOUNT_COLUMNS = (
+    m.accounts.c.id, m.accounts.c.holder_id, m.accounts.c.type, m.accounts.c.currency,
+    m.accounts.c.balance, m.accounts.c.status, m.accounts.c.created_at,
+)
+TRANSACTION_COLUMNS = (
+    m.transactions.c.id, m.transactions.c.account_id, m.transactions.c.type,
+    m.transactions.c.amount, m.transactions.c.currency, m.transactions.c.balance_after,
+    m.transactions.c.transfer_id, m.transactions.c.description, m.transactions.c.created_at,
+)
+TRANSFER_COLUMNS = (
+    m.transfers.c.id, m.transfers.c.from_account_id, m.transfers.c.to_account_id,
+    m.transfers.c.amount, m.transfers.c.currency, m.transfers.c.description,
+    m.transfers.c.created_at,
+)
+CARD_COLUMNS = (
+    m.cards.c.id, m.cards.c.account_id, m.cards.c.type, m.cards.c.brand, m.cards.c.last4,
+    m.cards.c.exp_month, m.cards.c.exp_year, m.cards.c.status, m.cards.c.created_at,
+)
+HOLDER_COLUMNS = (
+    m.account_holders.c.id, m.account_holders.c.user_id, m.account_holders.c.first_name,
+    m.account_holders.c.last_name, m.account_holders.c.dob, m.account_holders.c.created_at,
+)
+
+
+def _values(obj: Any) -> dict[str, Any]:
+    return {f.name: getattr(obj, f.name) for f in fields(obj)}
+
+
+class Repository:
+    __slots__ = ("conn",)
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def _page[T](
+        self, query: Select[Any], order: Sequence[ColumnElement[Any]], limit: int, offset: int,
+        factory: type[T],
+    ) -> model.Page[T]:
+        total = self.conn.execute(
+            select(func.count()).select_from(query.order_by(None).subquery())
+        ).scalar_one()
+        rows = self.conn.execute(query.order_by(*order).limit(limit).offset(offset))
+        items = [factory(**row._mapping) for row in rows]
+        return model.Page(items=items, limit=limit, offset=offset, total=total)
+
+
+# ---------------------------------------------------------------- users and holders
+
+
+class Users(Repository):
+    __slots__ = ()
+
+    def add(self, *, email: str, password_hash: str, role: str, now: datetime) -> model.User:
+        user_id = uuid.uuid4()
+        self.conn.execute(
+            insert(m.users).values(
+                id=user_id, email=email, password_hash=password_hash, role=role, created_at=now
+            )
+        )
+        return model.User(id=user_id, email=email, created_at=now)
+
+    def email_exists(self, email: str) -> bool:
+        found = self.conn.execute(select(literal(1)).where(m.users.c.email == email)).first()
+        return found is not None
+
+    def credentials(self, email: str) -> tuple[uuid.UUID, str, str] | None:
+        row = self.conn.execute(
+            select(m.users.c.id, m.users.c.password_hash, m.users.c.role).where(
+                m.users.c.email == email
+            )
+        ).first()
+        return None if row is None else (row.id, row.password_hash, row.role)
+
+    def get(self, user_id: uuid.UUID) -> tuple[model.User, str] | None:
+        row = self.conn.execute(
+            select(m.users.c.id, m.users.c.email, m.users.c.created_at, m.users.c.role).where(
+                m.users.c.id == user_id
+            )
+        ).first()
+        if row is None:
+            return None
+        return model.User(id=row.id, email=row.email, created_at=row.created_at), row.role
+
+    def set_password(self, user_id: uuid.UUID, password_hash: str, role: str) -> None:
+        self.conn.execute(
+            update(m.users)
+            .where(m.users.c.id == user_id)
+            .values(password_hash=password_hash, role=role)
+        )
+
+
+class Holders(Repository):
+    __slots__ = ()
+
+    def add(
+        self, *, user_id: uuid.UUID, first_name: str, last_name: str, dob: date, now: datetime
+    ) -> model.AccountHolder:
+        holder = model.AccountHolder(
+            id=uuid.uuid4(), user_id=user_id, first_name=first_name, last_name=last_name,
+            dob=dob, created_at=now,
+        )
+        self.conn.execute(insert(m.account_holders).values(**_values(holder)))
+        return holder
+
+    def get(self, holder_id: uuid.UUID) -> model.AccountHolder | None:
+        row = self.conn.execute(
+            select(*HOLDER_COLUMNS).where(m.account_holders.c.id == holder_id)
+        ).first()
+        return None if row is None else model.AccountHolder(**row._mapping)
+
+    def for_user(self, user_id: uuid.UUID) -> model.AccountHolder | None:
+        row = self.conn.execute(
+            select(*HOLDER_COLUMNS).where(m.account_holders.c.user_id == user_id)
+        ).first()
+        return None if row is None else model.AccountHolder(**row._mapping)
+
+    def page(
+        self, holder_id: uuid.UUID | None, limit: int, offset: int
+    ) -> model.Page[model.AccountHolder]:
+        query = select(*HOLDER_COLUMNS)
+        if holder_id is not None:
+            query = query.where(m.account_holders.c.id == holder_id)
+        order = (m.account_holders.c.created_at, m.account_holders.c.id)
+        return self._page(query, order, limit, offset, model.AccountHolder)
+
+
+# ---------------------------------------------------------------- accounts and the ledger
+
+
+@dataclass(frozen=True, slots=True)
+class Posting:
+    balance: int
+    seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class AccountState:
+    id: uuid.UUID
+    holder_id: uuid.UUID
+    currency: str
+    status: str
+    balance: int
+
+
+class Accounts(Repository):
+    __slots__ = ()
+
+    def add(
+        self, *, holder_id: uuid.UUID, type_: str, currency: str, now: datetime
+    ) -> model.Account:
+        account = model.Account(
+            id=uuid.uuid4(), holder_id=holder_id, type=type_, currency=currency, balance=0,
+            status="active", created_at=now,
+        )
+        self.conn.execute(insert(m.accounts).values(entry_count=0, **_values(account)))
+        return account
+
+    def get(self, account_id: uuid.UUID, holder_id: uuid.UUID | None) -> model.Account | None:
+        """The account, if it exists and (when holder_id is given) belongs to that holder."""
+        query = select(*ACCOUNT_COLUMNS).where(m.accounts.c.id == account_id)
+        if holder_id is not None:
+            query = query.where(m.accounts.c.holder_id == holder_id)
+        row = self.conn.execute(query).first()
+        return None if row is None else model.Account(**row._mapping)
+
+    def page(
+        self, holder_id: uuid.UUID | None, limit: int, offset: int
+    ) -> model.Page[model.Account]:
+        query = select(*ACCOUNT_COLUMNS)
+        if holder_id is not None:
+            query = query.where(m.accounts.c.holder_id == holder_id)
+        order = (m.accounts.c.created_at, m.accounts.c.id)
+        return self._page(query, order, limit, offset, model.Account)
+
+    def states(self, *account_ids: uuid.UUID) -> dict[uuid.UUID, AccountState]:
+        rows = self.conn.execute(
+            select(
+                m.accounts.c.id, m.accounts.c.holder_id, m.accounts.c.currency,
+                m.accounts.c.status, m.accounts.c.balance,
+            ).where(m.accounts.c.id.in_(account_ids))
+        )
+        return {row.id: AccountState(**row._mapping) for row in rows}
+
+    def debit(
+        self, account_id: uuid.UUID, amount: int, currency: str, holder_id: uuid.UUID
+    ) -> Posting | None:
+        """Take `amount` if the account is the holder's, active, in `currency` and funded.
+
+        One conditional UPDATE: it locks the row (PostgreSQL re-checks the WHERE after a
+        wait), and returns nothing when any rule fails.
+        """
+        row = self.conn.execute(
+            _DEBIT,
+            {"p_id": account_id, "p_amount": amount, "p_currency": currency, "p_holder": holder_id},
+        ).first()
+        return None if row is None else Posting(row.balance, row.entry_count)
+
+    def credit(
+        self, account_id: uuid.UUID, amount: int, currency: str, holder_id: uuid.UUID | None
+    ) -> Posting | None:
+        statement = _CREDIT_OWNED if holder_id is not None else _CREDIT_ANY
+        row = self.conn.execute(
+            statement,
+            {"p_id": account_id, "p_amount": amount, "p_currency": currency,
+             "p_holder": holder_id, "p_ceiling": MAX_BALANCE},
+        ).first()
+        return None if row is None else Posting(row.balance, row.entry_count)
+
+    def set_status(self, account_id: uuid.UUID, current: str, target: str) -> model.Account | None:
+        """Change the status if it is still `current` (and, to close, the balance is zero)."""
+        condition = and_(m.accounts.c.id == account_id, m.accounts.c.status == current)
+        if target == "closed":
+            condition = and_(condition, m.accounts.c.balance == 0)
+        row = self.conn.execute(
+            update(m.accounts).where(condition).values(status=target).returning(*ACCOUNT_COLUMNS)
+        ).first()
+        return None if row is None else model.Account(**row._mapping)
+
+
+_acc = m.accounts.c
+_DEBIT = (
+    update(m.accounts)
+    .where(
+        _acc.id == bindparam("p_id"),
+        _acc.holder_id == bindparam("p_holder"),
+        _acc.status == "active",
+        _acc.currency == bindparam("p_currency"),
+        _acc.balance >= bindparam("p_amount"),
+    )
+    .values(balance=_acc.balance - bindparam("p_amount"), entry_count=_acc.entry_count + 1)
+    .returning(_acc.balance, _acc.entry_count)
+)
+_CREDIT_ANY = (
+    update(m.accounts)
+    .where(
+        _acc.id == bindparam("p_id"),
+        _acc.status == "active",
+        _acc.currency == bindparam("p_currency"),
+        _acc.balance <= bindparam("p_ceiling") - bindparam("p_amount"),
+    )
+    .values(balance=_acc.balance + bindparam("p_amount"), entry_count=_acc.entry_count + 1)
+    .returning(_acc.balance, _acc.entry_count)
+)
+_CREDIT_OWNED = _CREDIT_ANY.where(_acc.holder_id == bindparam("p_holder"))
+
+
+class Ledger(Repository):
+    """Transaction rows (immutable) and transfers."""
+
+    __slots__ = ()
+
+    def add_transactions(self, rows: list[dict[str, Any]]) -> None:
+        self.conn.execute(insert(m.transactions), rows)
+
+    def add_transfer(self, transfer: model.Transfer) -> None:
+        self.conn.execute(insert(m.transfers).values(**_values(transfer)))
+
+    def transaction(
+        self, transaction_id: uuid.UUID, holder_id: uuid.UUID | None
+    ) -> model.Transaction | None:
+        query = select(*TRANSACTION_COLUMNS).where(m.transactions.c.id == transaction_id)
+        if holder_id is not None:
+            query = query.join(m.accounts, m.accounts.c.id == m.transactions.c.account_id).where(
+                m.accounts.c.holder_id == holder_id
+            )
+        row = self.conn.execute(query).first()
+        return None if row is None else model.Transaction(**row._mapping)
+
+    def transactions(
+        self, holder_id: uuid.UUID | None, account_id: uuid.UUID | None, limit: int, offset: int
+    ) -> model.Page[model.Transaction]:
+        query = select(*TRANSACTION_COLUMNS)
+        if account_id is not None:
+            query = query.where(m.transactions.c.account_id == account_id)
+        elif holder_id is not None:
+            owned = select(m.accounts.c.id).where(m.accounts.c.holder_id == holder_id)
+            query = query.where(m.transactions.c.account_id.in_(owned))
+        order = (m.transactions.c.created_at, m.transactions.c.id)
+        return self._page(query, order, limit, offset, model.Transaction)
+
+    def transfer(
+        self, transfer_id: uuid.UUID, holder_id: uuid.UUID | None
+    ) -> model.Transfer | None:
+        query = select(*TRANSFER_COLUMNS).where(m.transfers.c.id == transfer_id)
+        if holder_id is not None:
+            owned = select(m.accounts.c.id).where(m.accounts.c.holder_id == holder_id)
+            query = query.where(
+                or_(m.transfers.c.from_account_id.in_(owned), m.transfers.c.to_account_id.in_(owned))
+            )
+        row = self.conn.execute(query).first()
+        return None if row is None else model.Transfer(**row._mapping)
+
+    def transfers(
+        self, holder_id: uuid.UUID | None, account_id: uuid.UUID | None, limit: int, offset: int
+    ) -> model.Page[model.Transfer]:
+        query = select(*TRANSFER_COLUMNS)
+        t = m.transfers.c
+        if account_id is not None:
+            query = query.where(or_(t.from_account_id == account_id, t.to_account_id == account_id))
+        elif holder_id is not None:
+            owned = select(m.accounts.c.id).where(m.accounts.c.holder_id == holder_id)
+            query = query.where(or_(t.from_account_id.in_(owned), t.to_account_id.in_(owned)))
+        return self._page(query, (t.created_at, t.id), limit, offset, model.Transfer)
+
+    def balance_before(self, account_id: uuid.UUID, moment: datetime) -> int:
+        """The balance just before `moment`: the newest earlier row's balance_after, or 0."""
+        t = m.transactions.c
+        value = self.conn.execute(
+            select(t.balance_after)
+            .where(t.account_id == account_id, t.created_at < moment)
+            .order_by(t.created_at.desc(), t.seq.desc())
+            .limit(1)
+        ).scalar()
+        return int(value or 0)
+
+    def period_totals(
+        self, account_id: uuid.UUID, start: datetime, end: datetime
+    ) -> tuple[int, int, int]:
+        """(credits, debits, row count) of the account's rows in [start, end)."""
+        t = m.transactions.c
+        credit = t.type.in_(("deposit", "transfer_in"))
+        row = self.conn.execute(
+            select(
+                func.coalesce(func.sum(case((credit, t.amount), else_=0)), 0),
+                func.coalesce(func.sum(case((credit, 0), else_=t.amount)), 0),
+                func.count(),
+            ).where(t.account_id == account_id, t.created_at >= start, t.created_at < end)
+        ).one()
+        return int(row[0]), int(row[1]), int(row[2])
+
+    def period_rows(
+        self, account_id: uuid.UUID, start: datetime, end: datetime, limit: int, offset: int
+    ) -> list[model.Transaction]:
+        t = m.transactions.c
+        rows = self.conn.execute(
+            select(*TRANSACTION_COLUMNS)
+            .where(t.account_id == account_id, t.created_at >= start, t.created_at < end)
+            .order_by(t.created_at, t.seq)
+            .limit(limit)
+            .offset(offset)
+        )
+        return [model.Transaction(**row._mapping) for row in rows]
+
+
+# ---------------------------------------------------------------- cards
+
+
+class Cards(Repository):
+    __slots__ = ()
+
+    def add(self, card: model.Card, fingerprint: str) -> bool:
+        """Insert the card; False when the fingerprint already exists (a number collision)."""
+        try:
+            with self.conn.begin_nested():
+                self.conn.execute(
+                    insert(m.cards).values(fingerprint=fingerprint, **_values(card))
+                )
+        except IntegrityError:
+            return False
+        return True
+
+    def count_open(self, account_id: uuid.UUID) -> int:
+        return int(
+            self.conn.execute(
+                select(func.count()).where(
+                    m.cards.c.account_id == account_id, m.cards.c.status != "canceled"
+                )
+            ).scalar_one()
+        )
+
+    def get(self, card_id: uuid.UUID, holder_id: uuid.UUID | None) -> model.Card | None:
+        query = select(*CARD_COLUMNS).where(m.cards.c.id == card_id)
+        if holder_id is not None:
+            query = query.join(m.accounts, m.accounts.c.id == m.cards.c.account_id).where(
+                m.accounts.c.holder_id == holder_id
+            )
+        row = self.conn.execute(query).first()
+        return None if row is None else model.Card(**row._mapping)
+
+    def page(
+        self, holder_id: uuid.UUID | None, account_id: uuid.UUID | None, limit: int, offset: int
+    ) -> model.Page[model.Card]:
+        query = select(*CARD_COLUMNS)
+        if account_id is not None:
+            query = query.where(m.cards.c.account_id == account_id)
+        elif holder_id is not None:
+            owned = select(m.accounts.c.id).where(m.accounts.c.holder_id == holder_id)
+            query = query.where(m.cards.c.account_id.in_(owned))
+        return self._page(query, (m.cards.c.created_at, m.cards.c.id), limit, offset, model.Card)
+
+    def set_status(self, card_id: uuid.UUID, current: str, target: str) -> model.Card | None:
+        row = self.conn.execute(
+            update(m.cards)
+            .where(m.cards.c.id == card_id, m.cards.c.status == current)
+            .values(status=target)
+            .returning(*CARD_COLUMNS)
+        ).first()
+        return None if row is None else model.Card(**row._mapping)
+
+    def cancel_all(self, account_id: uuid.UUID) -> list[uuid.UUID]:
+        rows = self.conn.execute(
+            update(m.cards)
+            .where(m.cards.c.account_id == account_id, m.cards.c.status != "canceled")
+            .values(status="canceled")
+            .returning(m.cards.c.id)
+        )
+        return [row.id for row in rows]
+
+
+# ---------------------------------------------------------------- tokens, throttling, audit
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshState:
+    id: uuid.UUID
+    user_id: uuid.UUID
+    family_id: uuid.UUID
+    used: bool
+    revoked: bool
+    expired: bool
+
+
+class Tokens(Repository):
+    __slots__ = ()
+
+    def is_revoked(self, jti: str) -> bool:
+        found = self.conn.execute(_REVOKED, {"jti": jti}).first()
+        return found is not None
+
+    def revoke_access(self, jti: str, expires_at: datetime) -> None:
+        exists = self.conn.execute(_REVOKED, {"jti": jti}).first()
+        if exists is None:
+            self.conn.execute(insert(m.revoked_tokens).values(jti=jti, expires_at=expires_at))
+
+    def add_refresh(
+        self, *, user_id: uuid.UUID, family_id: uuid.UUID, token_hash: str, access_jti: str,
+        expires_at: datetime, now: datetime,
+    ) -> None:
+        self.conn.execute(
+            insert(m.refresh_tokens).values(
+                id=uuid.uuid4(), user_id=user_id, family_id=family_id, token_hash=token_hash,
+                access_jti=access_jti, expires_at=expires_at, created_at=now,
+            )
+        )
+
+    def use_refresh(self, token_hash: str, now: datetime) -> tuple[uuid.UUID, uuid.UUID] | None:
+        """Mark a live refresh token used, atomically: (user_id, family_id), or None."""
+        r = m.refresh_tokens.c
+        row = self.conn.execute(
+            update(m.refresh_tokens)
+            .where(
+                r.token_hash == token_hash, r.used_at.is_(None), r.revoked_at.is_(None),
+                r.expires_at > now,
+            )
+            .values(used_at=now)
+            .returning(r.user_id, r.family_id)
+        ).first()
+        return None if row is None else (row.user_id, row.family_id)
+
+    def refresh_state(self, token_hash: str, now: datetime) -> RefreshState | None:
+        r = m.refresh_tokens.c
+        row = self.conn.execute(
+            select(r.id, r.user_id, r.family_id, r.used_at, r.revoked_at, r.expires_at).where(
+                r.token_hash == token_hash
+            )
+        ).first()
+        if row is None:
+            return None
+        return RefreshState(
+            id=row.id, user_id=row.user_id, family_id=row.family_id, used=row.used_at is not None,
+            revoked=row.revoked_at is not None, expired=row.expires_at <= now,
+        )
+
+    def family_of_access(self, jti: str) -> uuid.UUID | None:
+        r = m.refresh_tokens.c
+        value: uuid.UUID | None = self.conn.execute(
+            select(r.family_id).where(r.access_jti == jti).limit(1)
+        ).scalar()
+        return value
+
+    def revoke_family(self, family_id: uuid.UUID, now: datetime, access_ttl: int) -> int:
+        """Revoke every refresh token of the family and the access tokens issued with them."""
+        r = m.refresh_tokens.c
+        jtis = self.conn.execute(
+            select(r.access_jti, r.created_at).where(
+                r.family_id == family_id, r.access_jti.is_not(None)
+            )
+        ).all()
+        self.conn.execute(
+            update(m.refresh_tokens)
+            .where(r.family_id == family_id, r.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+        for jti, created_at in jtis:
+            expires = created_at + _seconds(access_ttl)
+            if expires > now:
+                self.revoke_access(jti, expires)
+        return len(jtis)
+
+    def purge(self, now: datetime) -> int:
+        revoked = self.conn.execute(
+            delete(m.revoked_tokens).where(m.revoked_tokens.c.expires_at < now)
+        ).rowcount
+        refresh = self.conn.execute(
+            delete(m.refresh_tokens).where(m.refresh_tokens.c.expires_at < now)
+        ).rowcount
+        return int(revoked or 0) + int(refresh or 0)
+
+
+_REVOKED = select(literal(1)).where(m.revoked_tokens.c.jti == bindparam("jti"))
+
+
+def _seconds(value: int) -> timedelta:
+    return timedelta(seconds=value)
+
+
+class Throttle(Repository):
+    __slots__ = ()
+
+    def nth_recent_failure(
+        self, scope: str, subject: str, since: datetime, n: int
+    ) -> datetime | None:
+        """The time of the n-th most recent failure after `since`, if there are n of them."""
+        f = m.login_failures.c
+        value: datetime | None = self.conn.execute(
+            select(f.created_at)
+            .where(f.scope == scope, f.subject == subject, f.created_at > since)
+            .order_by(f.created_at.desc())
+            .limit(1)
+            .offset(n - 1)
+        ).scalar()
+        return value
+
+    def record(self, scope: str, subject: str, now: datetime, since: datetime) -> None:
+        f = m.login_failures.c
+        self.conn.execute(
+            delete(m.login_failures).where(
+                f.scope == scope, f.subject == subject, f.created_at <= since
+            )
+        )
+        self.conn.execute(insert(m.login_failures).values(scope=scope, subject=subject, created_at=now))
+
+    def clear(self, scope: str, subject: str) -> None:
+        f = m.login_failures.c
+        self.conn.execute(delete(m.login_failures).where(f.scope == scope, f.subject == subject))
+
+
+class Audit(Repository):
+    __slots__ = ()
+
+    def record(
+        self, *, action: str, outcome: str, now: datetime, user_id: uuid.UUID | None = None,
+        jti: str | None = None, request_id: str | None = None, client_ip: str | None = None,
+        target_type: str | None = None, target_id: uuid.UUID | str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        self.conn.execute(
+            _AUDIT,
+            {
+                "id": uuid.uuid4(), "created_at": now, "action": action, "outcome": outcome,
+                "user_id": user_id, "token_jti": jti, "request_id": request_id,
+                "client_ip": client_ip, "target_type": target_type,
+                "target_id": None if target_id is None else str(target_id), "details": details,
+            },
+        )
+
+
+_AUDIT = insert(m.audit_events)
+
+
+# ---------------------------------------------------------------- idempotency
+
+
+@dataclass(frozen=True, slots=True)
+class StoredResponse:
+    fingerprint: str
+    status: int
+    body: str
+
+
+def advisory_key(*parts: str) -> int:
+    digest = hashlib.sha256("\x1f".join(parts).encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+class Idempotency(Repository):
+    __slots__ = ()
+
+    def claim(
+        self, user_id: uuid.UUID, operation: str, key: str, now: datetime
+    ) -> tuple[bool, StoredResponse | None]:
+        """(claimed, stored): take the key's lock (PostgreSQL) and read a live stored response.
+
+        On SQLite the write transaction already serialises writers, so the claim always holds.
+        """
+        k = m.idempotency_keys.c
+        stored = (
+            select(k.fingerprint, k.status_code, k.response_body, k.expires_at)
+            .where(k.user_id == user_id, k.operation == operation, k.key == key)
+        )
+        claimed = True
+        if self.conn.dialect.name == "postgresql":
+            lock_id = advisory_key(str(user_id), operation, key)
+            got = self.conn.execute(select(func.pg_try_advisory_xact_lock(lock_id))).scalar()
+            claimed = bool(got)
+            if not claimed:
+                return False, None
+        row = self.conn.execute(stored).first()
+        if row is None:
+            return claimed, None
+        if row.expires_at <= now:
+            self.conn.execute(
+                delete(m.idempotency_keys).where(
+                    k.user_id == user_id, k.operation == operation, k.key == key
+                )
+            )
+            return claimed, None
+        return claimed, StoredResponse(row.fingerprint, row.status_code, row.response_body)
+
+    def store(
+        self, *, user_id: uuid.UUID, operation: str, key: str, fingerprint: str, status: int,
+        body: str, now: datetime, expires_at: datetime,
+    ) -> None:
+        self.conn.execute(
+            _IDEMPOTENCY_INSERT,
+            {
+                "id": uuid.uuid4(), "user_id": user_id, "operation": operation, "key": key,
+                "fingerprint": fingerprint, "status_code": status, "response_body": body,
+                "created_at": now, "expires_at": expires_at,
+            },
+        )
+
+    def purge(self, now: datetime) -> int:
+        result = self.conn.execute(
+            delete(m.idempotency_keys).where(m.idempotency_keys.c.expires_at < now)
+        )
+        return int(result.rowcount or 0)
+
+
+_IDEMPOTENCY_INSERT = insert(m.idempotency_keys)
+
+
+# ---------------------------------------------------------------- ledger verification
+
+_VERIFY_QUERIES: dict[str, str] = {
+    "negative_balance": "SELECT id, balance FROM accounts WHERE balance < 0",
+    "balance_differs_from_rows": """
+        SELECT a.id, a.balance, COALESCE(SUM(CASE WHEN t.type IN ('deposit', 'transfer_in')
+               THEN t.amount ELSE -t.amount END), 0) AS rows_total
+        FROM accounts a LEFT JOIN transactions t ON t.account_id = a.id
+        GROUP BY a.id, a.balance
+        HAVING a.balance <> COALESCE(SUM(CASE WHEN t.type IN ('deposit', 'transfer_in')
+               THEN t.amount ELSE -t.amount END), 0)""",
+    "last_balance_after_differs": """
+        SELECT a.id, a.balance, t.balance_after FROM accounts a
+        LEFT JOIN transactions t ON t.account_id = a.id AND t.seq = a.entry_count
+        WHERE (a.entry_count > 0 AND (t.id IS NULL OR t.balance_after <> a.balance))
+           OR (a.entry_count = 0 AND a.balance <> 0)""",
+    "row_count_differs": """
+        SELECT a.id, a.entry_count, COUNT(t.id) AS rows FROM accounts a
+        LEFT JOIN transactions t ON t.account_id = a.id
+        GROUP BY a.id, a.entry_count HAVING COUNT(t.id) <> a.entry_count""",
+    "broken_balance_chain": """
+        SELECT id, account_id, seq FROM (
+          SELECT t.id, t.account_id, t.seq, t.balance_after,
+                 LAG(t.balance_after, 1, 0) OVER (PARTITION BY t.account_id ORDER BY t.seq)
+                 + CASE WHEN t.type IN ('deposit', 'transfer_in') THEN t.amount
+                        ELSE -t.amount END AS expected
+          FROM transactions t) chain
+        WHERE balance_after <> expected""",
+    "currency_differs_from_account": """
+        SELECT t.id, t.currency, a.currency FROM transactions t
+        JOIN accounts a ON a.id = t.account_id WHERE t.currency <> a.currency""",
+    "transfer_rows_wrong": """
+        SELECT tr.id FROM transfers tr
+        WHERE (SELECT COUNT(*) FROM transactions t WHERE t.transfer_id = tr.id) <> 2
+           OR (SELECT COUNT(*) FROM transactions t WHERE t.transfer_id = tr.id
+               AND t.type = 'transfer_out' AND t.account_id = tr.from_account_id
+               AND t.amount = tr.amount AND t.currency = tr.currency) <> 1
+           OR (SELECT COUNT(*) FROM transactions t WHERE t.transfer_id = tr.id
+               AND t.type = 'transfer_in' AND t.account_id = tr.to_account_id
+               AND t.amount = tr.amount AND t.currency = tr.currency) <> 1""",
+    "orphan_transfer_rows": """
+        SELECT t.id FROM transactions t
+        WHERE (t.type IN ('transfer_in', 'transfer_out')) <> (t.transfer_id IS NOT NULL)""",
+}
+
+
+class LedgerAudit(Repository):
+    __slots__ = ()
+
+    def ping(self) -> None:
+        self.conn.execute(text("SELECT 1"))
+
+    def violations(self) -> dict[str, list[tuple[Any, ...]]]:
+        found: dict[str, list[tuple[Any, ...]]] = {}
+        for name, sql in _VERIFY_QUERIES.items():
+            rows = [tuple(row) for row in self.conn.execute(text(sql)).all()]
+            if rows:
+                found[name] = rows
+        return found
+
+    def totals(self) -> dict[str, int]:
+        row = self.conn.execute(text(
+            "SELECT (SELECT COUNT(*) FROM accounts), (SELECT COUNT(*) FROM transactions),"
+            " (SELECT COUNT(*) FROM transfers), (SELECT COALESCE(SUM(balance), 0) FROM accounts)"
+        )).one()
+        return {"accounts": int(row[0]), "transactions": int(row[1]), "transfers": int(row[2]),
+                "total_balance": int(row[3])}

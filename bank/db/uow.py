@@ -1,0 +1,150 @@
+"""SqlAlchemyUnitOfWork: one connection, one transaction, the repositories over it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from bank.db import repositories as r
+from bank.db.engine import WRITE_OPTION, write_lock
+from bank.domain import errors
+
+# SQLSTATEs worth retrying: serialization failure, deadlock, lock timeout.
+RETRYABLE_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
+
+
+class RetryableConflict(Exception):
+    """The database aborted the transaction for a transient reason; run it again."""
+
+
+class DuplicateKey(Exception):
+    """A unique constraint rejected a row (a race another transaction won)."""
+
+
+class SqlAlchemyUnitOfWork:
+    """`with uow:` reads; `with uow.write():` takes the write lock up front and may commit."""
+
+    users: r.Users
+    holders: r.Holders
+    accounts: r.Accounts
+    ledger: r.Ledger
+    cards: r.Cards
+    tokens: r.Tokens
+    throttle: r.Throttle
+    audit: r.Audit
+    idempotency: r.Idempotency
+    ledger_audit: r.LedgerAudit
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._stack: ExitStack | None = None
+        self._conn: Connection | None = None
+        self._committed = False
+
+    @property
+    def dialect(self) -> str:
+        return self._engine.dialect.name
+
+    def __enter__(self) -> Self:
+        return self._open(write=False)
+
+    def write(self) -> AbstractContextManager[Self]:
+        return self._writing()
+
+    @contextmanager
+    def _writing(self) -> Iterator[Self]:
+        with write_lock(self._engine).held():
+            self._open(write=True)
+            try:
+                yield self
+            except BaseException as exc:
+                self._close(exc)
+                raise
+            else:
+                self._close(None)
+
+    def _open(self, *, write: bool) -> Self:
+        try:
+            conn = self._engine.connect()
+        except (DBAPIError, PoolTimeout) as exc:
+            raise errors.ServiceUnavailable() from exc
+        if write:
+            conn.execution_options(**{WRITE_OPTION: True})
+        try:
+            conn.begin()
+        except DBAPIError as exc:
+            conn.close()
+            raise _translate(exc) from exc
+        self._conn = conn
+        self._committed = False
+        self.users = r.Users(conn)
+        self.holders = r.Holders(conn)
+        self.accounts = r.Accounts(conn)
+        self.ledger = r.Ledger(conn)
+        self.cards = r.Cards(conn)
+        self.tokens = r.Tokens(conn)
+        self.throttle = r.Throttle(conn)
+        self.audit = r.Audit(conn)
+        self.idempotency = r.Idempotency(conn)
+        self.ledger_audit = r.LedgerAudit(conn)
+        return self
+
+    def commit(self) -> None:
+        assert self._conn is not None
+        try:
+            self._conn.commit()
+        except DBAPIError as exc:
+            raise _translate(exc) from exc
+        self._committed = True
+
+    def rollback(self) -> None:
+        if self._conn is not None and self._conn.in_transaction():
+            self._conn.rollback()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._close(exc)
+
+    def _close(self, exc: BaseException | None) -> None:
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        try:
+            if conn.in_transaction():
+                conn.rollback()
+        except DBAPIError:
+            conn.invalidate()
+        finally:
+            conn.close()
+        if isinstance(exc, DBAPIError):
+            raise _translate(exc) from exc
+
+
+def _translate(exc: DBAPIError) -> Exception:
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    if sqlstate in RETRYABLE_SQLSTATES:
+        return RetryableConflict(str(sqlstate))
+    if isinstance(exc, IntegrityError):
+        if sqlstate == "23505" or "unique constraint" in str(exc.orig).lower():
+            return DuplicateKey(type(exc.orig).__name__)
+        return exc
+    if exc.connection_invalidated or sqlstate is None or sqlstate.startswith("08"):
+        message = str(exc.orig).lower()
+        if "locked" in message or "busy" in message:
+            return RetryableConflict("sqlite_busy")
+        if exc.connection_invalidated or sqlstate is not None or _is_connection_error(message):
+            return errors.ServiceUnavailable()
+    return exc
+
+
+def _is_connection_error(message: str) -> bool:
+    needles = ("connection", "server closed", "could not connect", "terminating", "unable to open")
+    return any(needle in message for needle in needles)

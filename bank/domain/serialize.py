@@ -1,0 +1,29 @@
+"""One JSON shape for every response body, fresh or replayed (stdlib only)."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, date, datetime
+from typing import Any
+from uuid import UUID
+
+
+def timestamp(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def to_json(value: Any) -> Any:
+    """Dataclasses, UUIDs and datetimes to JSON-ready values."""
+    if isinstance(value, datetime):
+        return timestamp(value)
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_json(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, list | tuple):
+        return [to_json(item) for item in value]
+    if isinstance(value, dict):
+        return {key: to_json(item) for key, item in value.items()}
+    return value

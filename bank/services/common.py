@@ -1,0 +1,68 @@
+"""Helpers the use cases share: clock, token check, ownership scope, retries, audit."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from bank.db.uow import RetryableConflict
+from bank.domain import errors
+from bank.domain.model import Actor, Client
+from bank.services.uow import UnitOfWork
+
+MAX_ATTEMPTS = 5
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def ensure_token_live(uow: UnitOfWork, actor: Actor) -> None:
+    """Logout revokes a token's jti in the database, so every worker sees it: one lookup."""
+    if uow.tokens.is_revoked(actor.jti):
+        raise errors.TokenRevoked()
+
+
+def owner_scope(actor: Actor) -> UUID | None:
+    """The holder whose objects the actor may see: None means everything (admins)."""
+    if actor.is_admin:
+        return None
+    if actor.holder_id is None:  # a customer always has a holder; be strict anyway
+        raise errors.NotFound()
+    return actor.holder_id
+
+
+def ensure_customer(actor: Actor, action: str) -> UUID:
+    if actor.is_admin or actor.holder_id is None:
+        raise errors.Forbidden(f"Only customers may {action}.")
+    return actor.holder_id
+
+
+def retrying[T](attempt: Callable[[], T], attempts: int = MAX_ATTEMPTS) -> T:
+    """Run a transaction again after a deadlock or serialization failure (bounded, jittered)."""
+    for number in range(1, attempts + 1):
+        try:
+            return attempt()
+        except RetryableConflict:
+            if number == attempts:
+                raise errors.ServiceUnavailable("The database is busy; retry shortly.") from None
+            time.sleep(random.uniform(0, 0.005 * 2**number))  # noqa: S311 - jitter, not crypto
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def audit(
+    uow: UnitOfWork, who: Actor | Client, action: str, outcome: str, now: datetime,
+    target_type: str | None = None, target_id: UUID | str | None = None,
+    details: dict[str, Any] | None = None, user_id: UUID | None = None,
+) -> None:
+    actor = who if isinstance(who, Actor) else None
+    uow.audit.record(
+        action=action, outcome=outcome, now=now,
+        user_id=actor.user_id if actor else user_id, jti=actor.jti if actor else None,
+        request_id=who.request_id, client_ip=who.client_ip, target_type=target_type,
+        target_id=target_id, details=details,
+    )

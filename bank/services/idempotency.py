@@ -1,0 +1,126 @@
+"""Idempotency-Key handling in one place (Stripe's semantics; see notes/ledger.md).
+
+The key row is written in the same transaction as the effect, so a crash or rollback leaves no
+key and a retry is safe. Business errors are stored too and replayed; validation errors are not.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from bank.db.uow import DuplicateKey
+from bank.domain import errors
+from bank.domain.model import Actor, Replayable
+from bank.services.common import ensure_token_live, retrying, utcnow
+from bank.services.uow import UnitOfWork
+
+PURGE_ONE_IN = 500
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyRequest:
+    key: str | None
+    operation: str
+    fingerprint: str
+
+
+def request(key: str | None, operation: str, payload: Mapping[str, Any]) -> IdempotencyRequest:
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    return IdempotencyRequest(key, operation, hashlib.sha256(canonical.encode()).hexdigest())
+
+
+Action = Callable[[UnitOfWork], tuple[int, dict[str, Any]]]
+
+
+def run(
+    uow: UnitOfWork, actor: Actor, req: IdempotencyRequest, action: Action, ttl_hours: int
+) -> Replayable:
+    """Run `action` in one write transaction, at most once per (user, operation, key)."""
+
+    def attempt() -> Replayable:
+        try:
+            return _attempt(uow, actor, req, action, ttl_hours)
+        except DuplicateKey:
+            if req.key is None:
+                raise
+            # Another request with this key committed first: replay it on the next attempt.
+            return _replay_only(uow, actor, req)
+
+    return retrying(attempt)
+
+
+def _attempt(
+    uow: UnitOfWork, actor: Actor, req: IdempotencyRequest, action: Action, ttl_hours: int
+) -> Replayable:
+    failure: errors.BankError
+    with uow.write():
+        ensure_token_live(uow, actor)
+        if req.key is not None:
+            replay = _claim(uow, actor, req)
+            if replay is not None:
+                return replay
+        try:
+            status, body = action(uow)
+        except errors.BankError as exc:
+            if req.key is None or not exc.replayable:
+                raise
+            failure = exc
+        else:
+            if req.key is not None:
+                _store(uow, actor, req, status, body, ttl_hours)
+            uow.commit()
+            return Replayable(status, body)
+    # The effect rolled back; record the business error so a retry answers the same.
+    with uow.write():
+        if _claim(uow, actor, req) is None:
+            body = {"error": {"code": failure.code, "message": failure.message,
+                              "details": failure.details}}
+            _store(uow, actor, req, failure.status, body, ttl_hours)
+            uow.commit()
+    raise failure
+
+
+def _replay_only(uow: UnitOfWork, actor: Actor, req: IdempotencyRequest) -> Replayable:
+    with uow:
+        replay = _claim(uow, actor, req)
+    if replay is None:  # pragma: no cover - the winner's row vanished (expired) meanwhile
+        raise errors.IdempotencyInProgress()
+    return replay
+
+
+def _claim(uow: UnitOfWork, actor: Actor, req: IdempotencyRequest) -> Replayable | None:
+    assert req.key is not None
+    claimed, stored = uow.idempotency.claim(actor.user_id, req.operation, req.key, utcnow())
+    if not claimed:
+        raise errors.IdempotencyInProgress()
+    if stored is None:
+        return None
+    if stored.fingerprint != req.fingerprint:
+        raise errors.IdempotencyKeyReused()
+    body = json.loads(stored.body)
+    if stored.status >= 400:
+        error = body["error"]
+        raise errors.ReplayedError(error["code"], stored.status, error["message"], error["details"])
+    return Replayable(stored.status, body, replayed=True)
+
+
+def _store(
+    uow: UnitOfWork, actor: Actor, req: IdempotencyRequest, status: int, body: dict[str, Any],
+    ttl_hours: int,
+) -> None:
+    assert req.key is not None
+    now = utcnow()
+    uow.idempotency.store(
+        user_id=actor.user_id, operation=req.operation, key=req.key,
+        fingerprint=req.fingerprint, status=status,
+        body=json.dumps(body, separators=(",", ":")), now=now,
+        expires_at=now + timedelta(hours=ttl_hours),
+    )
+    if random.randrange(PURGE_ONE_IN) == 0:  # noqa: S311 - housekeeping, not crypto
+        uow.idempotency.purge(now)

@@ -1,0 +1,259 @@
+"""Money movement: deposits, withdrawals, transfers, and reading the ledger.
+
+Every balance change is a conditional UPDATE that folds ownership, status, currency and funds
+into its WHERE clause (one round trip, and the row lock on PostgreSQL), taken in ascending id
+order, in the same transaction as its immutable transaction rows.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from bank.db.repositories import AccountState, Posting
+from bank.db.uow import RetryableConflict
+from bank.domain import errors, model
+from bank.domain.serialize import to_json
+from bank.services import idempotency
+from bank.services.common import (
+    audit,
+    ensure_customer,
+    ensure_token_live,
+    owner_scope,
+    utcnow,
+)
+from bank.services.uow import UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class MovementRequest:
+    account_id: UUID
+    type: str  # deposit | withdrawal
+    amount: int
+    currency: str
+    description: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TransferRequest:
+    from_account_id: UUID
+    to_account_id: UUID
+    amount: int
+    currency: str
+    description: str | None = None
+
+
+def post_transaction(
+    uow: UnitOfWork, actor: model.Actor, req: MovementRequest, key: str | None, ttl_hours: int
+) -> model.Replayable:
+    holder = ensure_customer(actor, "deposit or withdraw")
+    _check_amount(req.amount)
+    payload = {"account_id": str(req.account_id), "type": req.type, "amount": req.amount,
+               "currency": req.currency, "description": req.description}
+    request = idempotency.request(key, "create_transaction", payload)
+
+    def action(tx: UnitOfWork) -> tuple[int, dict[str, Any]]:
+        if req.type == "deposit":
+            posting = tx.accounts.credit(req.account_id, req.amount, req.currency, holder)
+        else:
+            posting = tx.accounts.debit(req.account_id, req.amount, req.currency, holder)
+        if posting is None:
+            _explain_failure(tx, holder, req.account_id, None, req.amount, req.currency)
+        assert posting is not None
+        now = utcnow()
+        row = _row(req.account_id, req.type, req.amount, req.currency, posting, None,
+                   req.description, now)
+        tx.ledger.add_transactions([row])
+        audit(tx, actor, f"{req.type}_posted", "success", now, "transaction", row["id"],
+              {"account_id": str(req.account_id), "amount": req.amount})
+        return 201, to_json(model.Transaction(**{k: v for k, v in row.items() if k != "seq"}))
+
+    return idempotency.run(uow, actor, request, action, ttl_hours)
+
+
+def transfer(
+    uow: UnitOfWork, actor: model.Actor, req: TransferRequest, key: str | None, ttl_hours: int
+) -> model.Replayable:
+    holder = ensure_customer(actor, "transfer money")
+    if req.from_account_id == req.to_account_id:
+        raise errors.SameAccount(account_id=str(req.from_account_id))
+    _check_amount(req.amount)
+    payload = {"from_account_id": str(req.from_account_id),
+               "to_account_id": str(req.to_account_id), "amount": req.amount,
+               "currency": req.currency, "description": req.description}
+    request = idempotency.request(key, "create_transfer", payload)
+
+    def action(tx: UnitOfWork) -> tuple[int, dict[str, Any]]:
+        postings = _post_both(tx, holder, req)
+        now = utcnow()
+        posted = model.Transfer(
+            id=uuid.uuid4(), from_account_id=req.from_account_id,
+            to_account_id=req.to_account_id, amount=req.amount, currency=req.currency,
+            description=req.description, created_at=now,
+        )
+        tx.ledger.add_transfer(posted)
+        tx.ledger.add_transactions([
+            _row(req.from_account_id, "transfer_out", req.amount, req.currency,
+                 postings[req.from_account_id], posted.id, req.description, now),
+            _row(req.to_account_id, "transfer_in", req.amount, req.currency,
+                 postings[req.to_account_id], posted.id, req.description, now),
+        ])
+        audit(tx, actor, "transfer_posted", "success", now, "transfer", posted.id,
+              {"from_account_id": str(req.from_account_id),
+               "to_account_id": str(req.to_account_id), "amount": req.amount})
+        return 201, to_json(posted)
+
+    return idempotency.run(uow, actor, request, action, ttl_hours)
+
+
+def _post_both(tx: UnitOfWork, holder: UUID, req: TransferRequest) -> dict[UUID, Posting]:
+    """Debit the source and credit the destination, locking in ascending id order."""
+    postings: dict[UUID, Posting] = {}
+    for account_id in sorted((req.from_account_id, req.to_account_id)):
+        if account_id == req.from_account_id:
+            posting = tx.accounts.debit(account_id, req.amount, req.currency, holder)
+        else:
+            posting = tx.accounts.credit(account_id, req.amount, req.currency, None)
+        if posting is None:
+            _explain_failure(tx, holder, req.from_account_id, req.to_account_id, req.amount,
+                             req.currency)
+        assert posting is not None
+        postings[account_id] = posting
+    return postings
+
+
+def _explain_failure(
+    tx: UnitOfWork, holder: UUID, source_id: UUID, target_id: UUID | None, amount: int,
+    currency: str,
+) -> None:
+    """A conditional update matched nothing: say which rule failed, in a fixed precedence.
+
+    Runs only on the failure path. For a deposit the single account is the `source` and it is
+    credited, so funds are not checked for it.
+    """
+    ids = (source_id,) if target_id is None else (source_id, target_id)
+    states = tx.accounts.states(*ids)
+    source = states.get(source_id)
+    if source is None or source.holder_id != holder:
+        raise errors.NotFound("Account not found.", account_id=str(source_id))
+    target = states.get(target_id) if target_id is not None else None
+    if target_id is not None and target is None:
+        raise errors.NotFound("Account not found.", account_id=str(target_id))
+    for state in (source, target):
+        if state is not None and state.currency != currency:
+            raise errors.CurrencyMismatch(
+                account_id=str(state.id), account_currency=state.currency, currency=currency
+            )
+    for state in (source, target):
+        if state is not None and state.status != "active":
+            raise errors.AccountNotActive(account_id=str(state.id), status=state.status)
+    _explain_balance(source, target, amount, is_deposit=target_id is None)
+
+
+def _explain_balance(
+    source: AccountState, target: AccountState | None, amount: int, *, is_deposit: bool
+) -> None:
+    if not is_deposit and source.balance < amount:
+        raise errors.InsufficientFunds(
+            account_id=str(source.id), balance=source.balance, amount=amount
+        )
+    credited = source if is_deposit else target
+    if credited is not None and credited.balance > model.MAX_BALANCE - amount:
+        raise errors.BalanceLimitExceeded(account_id=str(credited.id))
+    # Every rule holds now: the row changed between the update and this read. Run again.
+    raise RetryableConflict("account changed concurrently")
+
+
+def _check_amount(amount: int) -> None:
+    if not 1 <= amount <= model.MAX_AMOUNT:
+        raise errors.ValidationFailed(
+            f"amount must be between 1 and {model.MAX_AMOUNT}.", field="amount"
+        )
+
+
+def _row(
+    account_id: UUID, type_: str, amount: int, currency: str, posting: Posting,
+    transfer_id: UUID | None, description: str | None, now: datetime,
+) -> dict[str, Any]:
+    return {
+        "id": uuid.uuid4(), "account_id": account_id, "type": type_, "amount": amount,
+        "currency": currency, "balance_after": posting.balance, "transfer_id": transfer_id,
+        "description": description, "created_at": now, "seq": posting.seq,
+    }
+
+
+# ---------------------------------------------------------------- reads
+
+
+def get_transaction(uow: UnitOfWork, actor: model.Actor, transaction_id: UUID) -> model.Transaction:
+    with uow:
+        ensure_token_live(uow, actor)
+        found = uow.ledger.transaction(transaction_id, owner_scope(actor))
+    if found is None:
+        raise errors.NotFound("Transaction not found.")
+    return found
+
+
+def list_transactions(
+    uow: UnitOfWork, actor: model.Actor, account_id: UUID | None, limit: int, offset: int
+) -> model.Page[model.Transaction]:
+    with uow:
+        ensure_token_live(uow, actor)
+        scope = owner_scope(actor)
+        _ensure_visible(uow, account_id, scope)
+        return uow.ledger.transactions(scope, account_id, limit, offset)
+
+
+def get_transfer(uow: UnitOfWork, actor: model.Actor, transfer_id: UUID) -> model.Transfer:
+    with uow:
+        ensure_token_live(uow, actor)
+        found = uow.ledger.transfer(transfer_id, owner_scope(actor))
+    if found is None:
+        raise errors.NotFound("Transfer not found.")
+    return found
+
+
+def list_transfers(
+    uow: UnitOfWork, actor: model.Actor, account_id: UUID | None, limit: int, offset: int
+) -> model.Page[model.Transfer]:
+    with uow:
+        ensure_token_live(uow, actor)
+        scope = owner_scope(actor)
+        _ensure_visible(uow, account_id, scope)
+        return uow.ledger.transfers(scope, account_id, limit, offset)
+
+
+def _ensure_visible(uow: UnitOfWork, account_id: UUID | None, scope: UUID | None) -> None:
+    if account_id is not None and uow.accounts.get(account_id, scope) is None:
+        raise errors.NotFound("Account not found.", account_id=str(account_id))
+
+
+def statement(
+    uow: UnitOfWork, actor: model.Actor, account_id: UUID, start: datetime | None,
+    end: datetime | None, limit: int, offset: int,
+) -> model.Statement:
+    with uow:
+        ensure_token_live(uow, actor)
+        account = uow.accounts.get(account_id, owner_scope(actor))
+        if account is None:
+            raise errors.NotFound("Account not found.", account_id=str(account_id))
+        period_to = end or utcnow()
+        period_from = start if start is not None else min(account.created_at, period_to)
+        if period_from > period_to:
+            if end is not None:
+                raise errors.InvalidPeriod(
+                    **{"from": period_from.isoformat(), "to": period_to.isoformat()}
+                )
+            period_to = period_from  # only `from` was given, and it lies in the future
+        opening = uow.ledger.balance_before(account_id, period_from)
+        credits, debits, count = uow.ledger.period_totals(account_id, period_from, period_to)
+        rows = uow.ledger.period_rows(account_id, period_from, period_to, limit, offset)
+    return model.Statement(
+        account=account, period_from=period_from, period_to=period_to,
+        opening_balance=opening, closing_balance=opening + credits - debits,
+        total_credits=credits, total_debits=debits,
+        transactions=model.Page(items=rows, limit=limit, offset=offset, total=count),
+    )

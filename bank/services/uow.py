@@ -1,0 +1,42 @@
+"""The UnitOfWork protocol the services are written against."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from types import TracebackType
+from typing import Protocol, Self
+
+from bank.db import repositories as r
+
+
+class UnitOfWork(Protocol):
+    users: r.Users
+    holders: r.Holders
+    accounts: r.Accounts
+    ledger: r.Ledger
+    cards: r.Cards
+    tokens: r.Tokens
+    throttle: r.Throttle
+    audit: r.Audit
+    idempotency: r.Idempotency
+    ledger_audit: r.LedgerAudit
+
+    @property
+    def dialect(self) -> str: ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    def write(self) -> AbstractContextManager[Self]: ...
+
+    def commit(self) -> None: ...
+
+    def rollback(self) -> None: ...
+
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]
