@@ -1,0 +1,27 @@
+"""Fixtures for the Python SDK tests: a live service and the generated `bank_client` package."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+TESTS_DIR = Path(__file__).resolve().parents[1]
+SDK_DIR = TESTS_DIR.parent / "clients" / "python"
+
+sys.path.insert(0, str(TESTS_DIR))
+try:
+    import bank_client  # noqa: F401  (installed: pip install ./clients/python)
+except ImportError:  # a bare checkout: use the committed SDK in place
+    sys.path.insert(0, str(SDK_DIR))
+
+from live_server import run_live_server  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The base URL (`http://127.0.0.1:PORT`) of a real service on a fresh SQLite database."""
+    with run_live_server(tmp_path_factory.mktemp("sdk-live-server")) as base_url:
+        yield base_url
