@@ -19,6 +19,7 @@ from connexion.middleware.server_error import ServerErrorMiddleware
 from connexion.options import SwaggerUIOptions
 from pydantic import ValidationError
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
 from starlette.testclient import TestClient
@@ -26,10 +27,10 @@ from starlette.testclient import TestClient
 from bank.api import deps, errors, formats
 from bank.api.gateway import Gateway
 from bank.api.metrics import Metrics
-from bank.core.config import Settings
+from bank.core.config import Settings, settings_problems
 from bank.core.logging import configure_logging
 from bank.db.engine import make_engine, ping
-from bank.db.migrations import ensure_at_head
+from bank.db.migrations import SchemaNotAtHead, ensure_at_head
 from bank.db.uow import SqlAlchemyUnitOfWork
 from bank.domain.errors import BankError
 from bank.services.cards import CardPolicy
@@ -38,6 +39,10 @@ from bank.services.users import AuthPolicy
 SPEC_DIR = Path(__file__).resolve().parents[1] / "openapi"
 SPEC_FILE = "bank.yaml"
 log = structlog.get_logger("bank.app")
+
+
+class StartupError(RuntimeError):
+    """The service cannot start: the reason was logged as one event."""
 
 
 class BankApp(Gateway):
@@ -75,9 +80,12 @@ def route_table(spec: dict[str, Any]) -> tuple[dict[str, str], list[tuple[re.Pat
 
 def _policies(settings: Settings) -> tuple[AuthPolicy, CardPolicy]:
     auth = AuthPolicy(
-        jwt_key=settings.jwt_key, issuer=settings.jwt_issuer, audience=settings.jwt_audience,
+        jwt_key=settings.jwt_key,
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
         access_ttl=settings.access_token_ttl_seconds,
-        refresh_ttl=settings.refresh_token_ttl_seconds, bcrypt_rounds=settings.bcrypt_rounds,
+        refresh_ttl=settings.refresh_token_ttl_seconds,
+        bcrypt_rounds=settings.bcrypt_rounds,
         max_failures_email=settings.login_max_failures_per_email,
         max_failures_ip=settings.login_max_failures_per_ip,
         window_seconds=settings.login_window_seconds,
@@ -95,9 +103,20 @@ def _lifespan(settings: Settings, engine: Engine) -> Any:
     @asynccontextmanager
     async def lifespan(_: Any) -> AsyncIterator[None]:
         # Fail fast: an unreachable database or (in prod) an old schema stops the boot.
-        await anyio.to_thread.run_sync(ping, engine)
-        if settings.is_production:
-            await anyio.to_thread.run_sync(ensure_at_head, engine)
+        try:
+            await anyio.to_thread.run_sync(ping, engine)
+            if settings.is_production:
+                await anyio.to_thread.run_sync(ensure_at_head, engine)
+        except DBAPIError as exc:
+            log.error(
+                "database_unreachable",
+                database=engine.url.render_as_string(),
+                reason=str(exc.orig).strip().splitlines()[0] if exc.orig else "",
+            )
+            raise StartupError("the database is unreachable") from None
+        except SchemaNotAtHead as exc:
+            log.error("database_schema_outdated", reason=str(exc))
+            raise StartupError(str(exc)) from None
         # One handler thread per pooled connection: no thread waits on the pool.
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.db_pool_size
         log.info("service_started", env=settings.app_env, database=engine.dialect.name)
@@ -114,29 +133,42 @@ def _pool_status(engine: Engine) -> tuple[int, int]:
     pool: Any = engine.pool
     checked_out = getattr(pool, "checkedout", None)
     size = getattr(pool, "size", None)
-    return (int(checked_out()) if callable(checked_out) else 0,
-            int(size()) if callable(size) else 1)
+    return (
+        int(checked_out()) if callable(checked_out) else 0,
+        int(size()) if callable(size) else 1,
+    )
 
 
 def create_app(settings: Settings) -> BankApp:
-    engine = make_engine(settings.database_url, pool_size=settings.db_pool_size,
-                         pool_timeout=settings.db_pool_timeout_seconds)
+    engine = make_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        pool_timeout=settings.db_pool_timeout_seconds,
+    )
     auth, cards = _policies(settings)
-    wiring = deps.Wiring(settings=settings, uow_factory=lambda: SqlAlchemyUnitOfWork(engine),
-                         auth=auth, cards=cards)
+    wiring = deps.Wiring(
+        settings=settings, uow_factory=lambda: SqlAlchemyUnitOfWork(engine), auth=auth, cards=cards
+    )
     formats.register()
     middlewares = list(ConnexionMiddleware.default_middlewares)
     middlewares[0] = functools.partial(ServerErrorMiddleware, handler=errors.unexpected_error)
     connexion_app = AsyncApp(
-        __name__, specification_dir=SPEC_DIR, lifespan=_lifespan(settings, engine),
+        __name__,
+        specification_dir=SPEC_DIR,
+        lifespan=_lifespan(settings, engine),
         middlewares=middlewares,
     )
     connexion_app.add_api(
-        SPEC_FILE, strict_validation=True, validate_responses=settings.validate_responses,
-        pythonic_params=True, resolver_error=501,
+        SPEC_FILE,
+        strict_validation=True,
+        validate_responses=settings.validate_responses,
+        pythonic_params=True,
+        resolver_error=501,
         swagger_ui_options=SwaggerUIOptions(
-            serve_spec=settings.docs_enabled, swagger_ui=settings.docs_enabled,
-            swagger_ui_path="/docs", spec_path="/openapi.json",
+            serve_spec=settings.docs_enabled,
+            swagger_ui=settings.docs_enabled,
+            swagger_ui_path="/docs",
+            spec_path="/openapi.json",
         ),
     )
     connexion_app.add_error_handler(BankError, errors.bank_error)
@@ -147,8 +179,10 @@ def create_app(settings: Settings) -> BankApp:
     connexion_app.add_error_handler(Exception, errors.unexpected_error)
     if settings.cors_origins:
         connexion_app.add_middleware(
-            CORSMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION,
-            allow_origins=settings.cors_origins, allow_credentials="*" not in settings.cors_origins,
+            CORSMiddleware,
+            position=MiddlewarePosition.BEFORE_EXCEPTION,
+            allow_origins=settings.cors_origins,
+            allow_credentials="*" not in settings.cors_origins,
             allow_methods=["GET", "POST", "PATCH", "OPTIONS"],
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Request-Id"],
             expose_headers=["X-Request-Id", "Idempotent-Replayed", "Retry-After"],
@@ -163,6 +197,11 @@ def create_app(settings: Settings) -> BankApp:
 
 def make_asgi_app() -> BankApp:
     """Factory for servers (gunicorn, uvicorn --factory): settings from the environment."""
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        configure_logging()
+        log.error("settings_invalid", problems=settings_problems(exc))
+        raise StartupError("invalid configuration") from None
     configure_logging(settings.log_level, settings.log_format)
     return create_app(settings)

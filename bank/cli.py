@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 
-from bank.core.config import Settings
+from bank.core.config import Settings, settings_problems
 from bank.core.logging import configure_logging
 
 EXIT_CONFIG = 2
@@ -21,11 +21,7 @@ def _settings() -> Settings:
     try:
         return Settings()
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']).upper() or 'settings'}: {err['msg']}"
-            for err in exc.errors()
-        )
-        print(f"bank: invalid configuration: {problems}", file=sys.stderr)
+        print(f"bank: invalid configuration: {settings_problems(exc)}", file=sys.stderr)
         raise SystemExit(EXIT_CONFIG) from None
 
 
@@ -42,8 +38,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     app = create_app(settings)
     config = uvicorn.Config(
-        app, host=args.host or settings.host, port=args.port or settings.port,
-        log_config=None, server_header=False, access_log=False, lifespan="on",
+        app,
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        log_config=None,
+        server_header=False,
+        access_log=False,
+        lifespan="on",
         proxy_headers=True,
     )
     server = uvicorn.Server(config)
@@ -82,8 +83,9 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
             return EXIT_CONFIG
     engine = make_engine(settings.database_url)
     try:
-        user = users.create_admin(SqlAlchemyUnitOfWork(engine), args.email, password,
-                                  settings.bcrypt_rounds)
+        user = users.create_admin(
+            SqlAlchemyUnitOfWork(engine), args.email, password, settings.bcrypt_rounds
+        )
     except BankError as exc:
         print(f"bank: {exc.code}: {exc.message}", file=sys.stderr)
         return EXIT_CONFIG
@@ -105,9 +107,18 @@ def cmd_ledger_verify(args: argparse.Namespace) -> int:
     finally:
         engine.dispose()
     if args.json:
-        print(json.dumps({"ok": report.ok, "totals": report.totals,
-                          "violations": {k: [list(map(str, row)) for row in rows]
-                                         for k, rows in report.violations.items()}}))
+        print(
+            json.dumps(
+                {
+                    "ok": report.ok,
+                    "totals": report.totals,
+                    "violations": {
+                        k: [list(map(str, row)) for row in rows]
+                        for k, rows in report.violations.items()
+                    },
+                }
+            )
+        )
     else:
         print("ledger totals: " + ", ".join(f"{k}={v}" for k, v in report.totals.items()))
         for name, rows in report.violations.items():
@@ -139,15 +150,19 @@ def parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve the API, docs and frontend (uvicorn)")
     serve.add_argument("--host", default=None, help="default: $HOST or 127.0.0.1")
     serve.add_argument("--port", type=int, default=None, help="default: $PORT or 8000")
-    serve.add_argument("--migrate", action="store_true",
-                       help="apply pending migrations first (development convenience)")
+    serve.add_argument(
+        "--migrate",
+        action="store_true",
+        help="apply pending migrations first (development convenience)",
+    )
     serve.set_defaults(func=cmd_serve)
     migrate = sub.add_parser("migrate", help="apply Alembic migrations to DATABASE_URL")
     migrate.add_argument("revision", nargs="?", default="head")
     migrate.add_argument("--down", action="store_true", help="downgrade to the revision")
     migrate.set_defaults(func=cmd_migrate)
-    admin = sub.add_parser("create-admin",
-                           help="create or promote an admin (password: prompt or $BANK_ADMIN_PASSWORD)")
+    admin = sub.add_parser(
+        "create-admin", help="create or promote an admin (password: prompt or $BANK_ADMIN_PASSWORD)"
+    )
     admin.add_argument("--email", required=True)
     admin.set_defaults(func=cmd_create_admin)
     ledger = sub.add_parser("ledger", help="ledger tools")

@@ -15,16 +15,23 @@ from sqlalchemy.engine import make_url
 
 from bank.core.config import Settings
 
-PG_ADMIN_URL = os.environ.get("BANK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PG_ADMIN_URL = os.environ.get(
+    "BANK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 TEST_SECRET = "test-secret-" + "x" * 40
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
 def make_settings(database_url: str, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
-        "app_env": "test", "database_url": database_url, "jwt_secret": TEST_SECRET,
-        "bcrypt_rounds": 4, "validate_responses": True, "log_level": "WARNING",
-        "login_max_failures_per_ip": 1000, "db_pool_size": 8,
+        "app_env": "test",
+        "database_url": database_url,
+        "jwt_secret": TEST_SECRET,
+        "bcrypt_rounds": 4,
+        "validate_responses": True,
+        "log_level": "WARNING",
+        "login_max_failures_per_ip": 1000,
+        "db_pool_size": 8,
     }
     values.update(overrides)
     return Settings(**values)
@@ -36,7 +43,7 @@ def _pg_reachable() -> str | None:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
         engine.dispose()
-    except Exception as exc:  # noqa: BLE001 - any failure means unreachable
+    except Exception as exc:
         return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
     return None
 

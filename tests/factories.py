@@ -29,8 +29,13 @@ def unique_email(prefix: str = "user") -> str:
 
 
 def signup_body(**overrides: Any) -> dict[str, Any]:
-    body = {"email": unique_email(), "password": PASSWORD, "first_name": "Ada",
-            "last_name": "Lovelace", "dob": "1990-12-10"}
+    body = {
+        "email": unique_email(),
+        "password": PASSWORD,
+        "first_name": "Ada",
+        "last_name": "Lovelace",
+        "dob": "1990-12-10",
+    }
     body.update(overrides)
     return body
 
@@ -48,50 +53,94 @@ def customer(client: TestClient, **overrides: Any) -> Customer:
     assert response.status_code == 201, response.text
     created = response.json()
     tokens = login(client, body["email"], body["password"])
-    return Customer(email=body["email"], user_id=created["user"]["id"],
-                    holder_id=created["account_holder"]["id"], token=tokens["access_token"],
-                    refresh_token=tokens["refresh_token"])
+    return Customer(
+        email=body["email"],
+        user_id=created["user"]["id"],
+        holder_id=created["account_holder"]["id"],
+        token=tokens["access_token"],
+        refresh_token=tokens["refresh_token"],
+    )
 
 
-def account(client: TestClient, owner: Customer, currency: str = "USD",
-            type_: str = "checking") -> dict[str, Any]:
-    response = client.post("/v1/accounts", json={"type": type_, "currency": currency},
-                           headers=owner.headers)
+def account(
+    client: TestClient, owner: Customer, currency: str = "USD", type_: str = "checking"
+) -> dict[str, Any]:
+    response = client.post(
+        "/v1/accounts", json={"type": type_, "currency": currency}, headers=owner.headers
+    )
     assert response.status_code == 201, response.text
     body: dict[str, Any] = response.json()
     return body
 
 
-def deposit(client: TestClient, owner: Customer, account_id: str, amount: int,
-            currency: str = "USD", key: str | None = None) -> Any:
+def deposit(
+    client: TestClient,
+    owner: Customer,
+    account_id: str,
+    amount: int,
+    currency: str = "USD",
+    key: str | None = None,
+) -> Any:
     headers = dict(owner.headers)
     if key:
         headers["Idempotency-Key"] = key
-    return client.post("/v1/transactions", headers=headers, json={
-        "account_id": account_id, "type": "deposit", "amount": amount, "currency": currency})
+    return client.post(
+        "/v1/transactions",
+        headers=headers,
+        json={"account_id": account_id, "type": "deposit", "amount": amount, "currency": currency},
+    )
 
 
-def withdraw(client: TestClient, owner: Customer, account_id: str, amount: int,
-             currency: str = "USD", key: str | None = None) -> Any:
+def withdraw(
+    client: TestClient,
+    owner: Customer,
+    account_id: str,
+    amount: int,
+    currency: str = "USD",
+    key: str | None = None,
+) -> Any:
     headers = dict(owner.headers)
     if key:
         headers["Idempotency-Key"] = key
-    return client.post("/v1/transactions", headers=headers, json={
-        "account_id": account_id, "type": "withdrawal", "amount": amount, "currency": currency})
+    return client.post(
+        "/v1/transactions",
+        headers=headers,
+        json={
+            "account_id": account_id,
+            "type": "withdrawal",
+            "amount": amount,
+            "currency": currency,
+        },
+    )
 
 
-def transfer(client: TestClient, owner: Customer, source: str, target: str, amount: int,
-             currency: str = "USD", key: str | None = None) -> Any:
+def transfer(
+    client: TestClient,
+    owner: Customer,
+    source: str,
+    target: str,
+    amount: int,
+    currency: str = "USD",
+    key: str | None = None,
+) -> Any:
     headers = dict(owner.headers)
     if key:
         headers["Idempotency-Key"] = key
-    return client.post("/v1/transfers", headers=headers, json={
-        "from_account_id": source, "to_account_id": target, "amount": amount,
-        "currency": currency})
+    return client.post(
+        "/v1/transfers",
+        headers=headers,
+        json={
+            "from_account_id": source,
+            "to_account_id": target,
+            "amount": amount,
+            "currency": currency,
+        },
+    )
 
 
-def funded_account(client: TestClient, owner: Customer, amount: int,
-                   currency: str = "USD") -> dict[str, Any]:
+def funded_account(
+    client: TestClient, owner: Customer, amount: int, currency: str = "USD"
+) -> dict[str, Any]:
     created = account(client, owner, currency)
     response = deposit(client, owner, created["id"], amount, currency)
     assert response.status_code == 201, response.text

@@ -16,10 +16,13 @@ def create_account(
 ) -> tuple[dict[str, Any], int, dict[str, str]]:
     req = AccountCreate.model_validate(body)
     result = accounts.open_account(
-        deps.uow(), deps.actor(token_info),
-        accounts.OpenAccount(type=req.type.value, currency=req.currency.value,
-                             holder_id=req.holder_id),
-        deps.idempotency_key(), deps.settings().idempotency_ttl_hours,
+        deps.uow(),
+        deps.actor(token_info),
+        accounts.OpenAccount(
+            type=req.type.value, currency=req.currency.value, holder_id=req.holder_id
+        ),
+        deps.idempotency_key(),
+        deps.settings().idempotency_ttl_hours,
     )
     return result.body, result.status, deps.replay_headers(result)
 

@@ -31,24 +31,39 @@ def decode_token(token: str) -> dict[str, Any]:
         raise _TOKEN_ERRORS[exc.code]() from None
     structlog.contextvars.bind_contextvars(user_id=claims.user_id)
     deps.note("user_id", claims.user_id)
-    return {"sub": claims.user_id, "role": claims.role, "hid": claims.holder_id,
-            "jti": claims.jti, "exp": claims.exp}
+    return {
+        "sub": claims.user_id,
+        "role": claims.role,
+        "hid": claims.holder_id,
+        "jti": claims.jti,
+        "exp": claims.exp,
+    }
 
 
 def signup(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
     req = SignupRequest.model_validate(body)
     result = users.signup(
-        deps.uow(), deps.client(),
-        users.Signup(email=str(req.email), password=req.password, first_name=req.first_name,
-                     last_name=req.last_name, dob=req.dob),
+        deps.uow(),
+        deps.client(),
+        users.Signup(
+            email=str(req.email),
+            password=req.password,
+            first_name=req.first_name,
+            last_name=req.last_name,
+            dob=req.dob,
+        ),
         deps.wiring().auth,
     )
     return to_json(result), 201
 
 
 def _tokens(pair: Any) -> dict[str, Any]:
-    return {"access_token": pair.access_token, "token_type": "Bearer",
-            "expires_in": pair.expires_in, "refresh_token": pair.refresh_token}
+    return {
+        "access_token": pair.access_token,
+        "token_type": "Bearer",
+        "expires_in": pair.expires_in,
+        "refresh_token": pair.refresh_token,
+    }
 
 
 def login(body: dict[str, Any]) -> tuple[dict[str, Any], int]:

@@ -16,9 +16,11 @@ def create_card(
 ) -> tuple[dict[str, Any], int, dict[str, str]]:
     req = CardCreate.model_validate(body)
     result = cards.issue_card(
-        deps.uow(), deps.actor(token_info),
+        deps.uow(),
+        deps.actor(token_info),
         cards.IssueCard(account_id=req.account_id, type=req.type.value),
-        deps.idempotency_key(), deps.wiring().cards,
+        deps.idempotency_key(),
+        deps.wiring().cards,
     )
     return result.body, result.status, deps.replay_headers(result)
 
@@ -27,7 +29,10 @@ def list_cards(
     token_info: dict[str, Any], account_id: str | None = None, limit: int = 20, offset: int = 0
 ) -> tuple[dict[str, Any], int]:
     page = cards.list_cards(
-        deps.uow(), deps.actor(token_info), UUID(account_id) if account_id else None, limit,
+        deps.uow(),
+        deps.actor(token_info),
+        UUID(account_id) if account_id else None,
+        limit,
         offset,
     )
     return deps.page_body(page, to_json(page.items)), 200
@@ -41,6 +46,5 @@ def update_card(
     token_info: dict[str, Any], card_id: str, body: dict[str, Any]
 ) -> tuple[dict[str, Any], int]:
     req = CardUpdate.model_validate(body)
-    card = cards.change_status(deps.uow(), deps.actor(token_info), UUID(card_id),
-                               req.status.value)
+    card = cards.change_status(deps.uow(), deps.actor(token_info), UUID(card_id), req.status.value)
     return to_json(card), 200

@@ -60,9 +60,13 @@ def actor(token_info: dict[str, Any]) -> Actor:
     request_id, client_ip = _request_context()
     holder = token_info.get("hid")
     return Actor(
-        user_id=UUID(token_info["sub"]), role=Role(token_info["role"]),
-        holder_id=UUID(holder) if holder else None, jti=token_info["jti"],
-        token_exp=int(token_info["exp"]), request_id=request_id, client_ip=client_ip,
+        user_id=UUID(token_info["sub"]),
+        role=Role(token_info["role"]),
+        holder_id=UUID(holder) if holder else None,
+        jti=token_info["jti"],
+        token_exp=int(token_info["exp"]),
+        request_id=request_id,
+        client_ip=client_ip,
     )
 
 
@@ -82,16 +86,19 @@ def parse_timestamp(value: str | None, field: str) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(value.replace("z", "Z"))
     except ValueError:
-        raise errors.ValidationFailed(f"{field} must be an RFC 3339 date-time.",
-                                      field=field) from None
+        raise errors.ValidationFailed(
+            f"{field} must be an RFC 3339 date-time.", field=field
+        ) from None
     if parsed.tzinfo is None:
         raise errors.ValidationFailed(f"{field} must include a UTC offset.", field=field)
     return parsed
 
 
 def page_body(page: Any, items: list[Any]) -> dict[str, Any]:
-    return {"data": items,
-            "pagination": {"limit": page.limit, "offset": page.offset, "total": page.total}}
+    return {
+        "data": items,
+        "pagination": {"limit": page.limit, "offset": page.offset, "total": page.total},
+    }
 
 
 def replay_headers(result: Replayable) -> dict[str, str]:

@@ -27,17 +27,29 @@ log = structlog.get_logger("bank.errors")
 
 JSON = "application/json"
 _STATUS_CODES = {
-    400: "validation_error", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-    405: "method_not_allowed", 406: "not_acceptable", 409: "conflict",
-    413: "payload_too_large", 415: "unsupported_media_type", 429: "too_many_requests",
-    500: "internal_error", 501: "not_implemented", 503: "service_unavailable",
+    400: "validation_error",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "too_many_requests",
+    500: "internal_error",
+    501: "not_implemented",
+    503: "service_unavailable",
 }
 _MESSAGES = {
-    401: "Authentication is required.", 403: "You may not take this action.",
-    404: "The resource was not found.", 405: "This method is not allowed on this path.",
+    401: "Authentication is required.",
+    403: "You may not take this action.",
+    404: "The resource was not found.",
+    405: "This method is not allowed on this path.",
     413: "The request body is too large.",
     415: "The request body must be application/json.",
-    500: "An unexpected error occurred.", 501: "This operation is not implemented yet.",
+    500: "An unexpected error occurred.",
+    501: "This operation is not implemented yet.",
     503: "The service is temporarily unavailable.",
 }
 _QUOTED = re.compile(r"'([A-Za-z_][A-Za-z0-9_]*)'")
@@ -49,18 +61,30 @@ def request_id() -> str:
 
 
 def envelope(code: str, message: str, details: Mapping[str, Any] | None = None) -> bytes:
-    body = {"error": {"code": code, "message": message, "details": dict(details or {}),
-                      "request_id": request_id()}}
+    body = {
+        "error": {
+            "code": code,
+            "message": message,
+            "details": dict(details or {}),
+            "request_id": request_id(),
+        }
+    }
     return json.dumps(body, separators=(",", ":"), default=str).encode()
 
 
 def response(
-    status: int, code: str, message: str, details: Mapping[str, Any] | None = None,
+    status: int,
+    code: str,
+    message: str,
+    details: Mapping[str, Any] | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> ConnexionResponse:
     return ConnexionResponse(
-        status_code=status, mimetype=JSON, content_type=JSON,
-        body=envelope(code, message, details), headers=dict(headers or {}),
+        status_code=status,
+        mimetype=JSON,
+        content_type=JSON,
+        body=envelope(code, message, details),
+        headers=dict(headers or {}),
     )
 
 
@@ -84,7 +108,9 @@ def _problem_message(exc: ProblemException) -> tuple[str, dict[str, Any]]:
     first = detail.split("\n\n", 1)[0].strip()
     details: dict[str, Any] = {}
     if isinstance(exc, ExtraParameterProblem):
-        details["extra_parameters"] = list(getattr(exc, "extra_params", []) or [])
+        extra = re.search(r"parameter\(s\) (.*) not in spec", first)
+        details["extra_parameters"] = extra.group(1).split(",") if extra else []
+        return first[:500], details
     match = _QUOTED.search(first)
     if match:
         details["field"] = match.group(1)
@@ -132,8 +158,9 @@ async def pydantic_error(_: ConnexionRequest, exc: Exception) -> ConnexionRespon
     assert isinstance(exc, ValidationError)
     first = exc.errors(include_url=False, include_input=False)[0]
     field = ".".join(str(part) for part in first.get("loc", ()))
-    return response(400, "validation_error", f"{field}: {first.get('msg', 'invalid')}",
-                    {"field": field})
+    return response(
+        400, "validation_error", f"{field}: {first.get('msg', 'invalid')}", {"field": field}
+    )
 
 
 async def unexpected_error(_: ConnexionRequest, exc: Exception) -> ConnexionResponse:

@@ -40,19 +40,29 @@ _COMMON = [
     (b"referrer-policy", b"no-referrer"),
     (b"x-frame-options", b"DENY"),
 ]
-_API_HEADERS = [*_COMMON, (b"cache-control", b"no-store"),
-                (b"content-security-policy", API_CSP.encode())]
+_API_HEADERS = [
+    *_COMMON,
+    (b"cache-control", b"no-store"),
+    (b"content-security-policy", API_CSP.encode()),
+]
 _DOCS_HEADERS = [*_COMMON, (b"content-security-policy", DOCS_CSP.encode())]
-_FRONTEND_HEADERS = [*_COMMON, (b"cache-control", b"no-cache"),
-                     (b"content-security-policy", FRONTEND_CSP.encode())]
+_FRONTEND_HEADERS = [
+    *_COMMON,
+    (b"cache-control", b"no-cache"),
+    (b"content-security-policy", FRONTEND_CSP.encode()),
+]
 
 access_log = structlog.get_logger("bank.access")
 
 
 class Gateway:
     def __init__(
-        self, api: ASGIApp, wiring: deps.Wiring, routes: dict[str, str],
-        allowed: list[tuple[re.Pattern[str], str]], metrics: Metrics | None,
+        self,
+        api: ASGIApp,
+        wiring: deps.Wiring,
+        routes: dict[str, str],
+        allowed: list[tuple[re.Pattern[str], str]],
+        metrics: Metrics | None,
     ) -> None:
         self.api = api
         self.wiring = wiring
@@ -63,7 +73,8 @@ class Gateway:
         frontend = wiring.settings.frontend_dir
         self.static: ASGIApp | None = (
             StaticFiles(directory=frontend, html=True)
-            if wiring.settings.serve_frontend and frontend.is_dir() else None
+            if wiring.settings.serve_frontend and frontend.is_dir()
+            else None
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -147,11 +158,15 @@ class Gateway:
         operation = (extensions.get("connexion_routing") or {}).get("operation_id")
         route = self.routes.get(operation, "unmatched") if operation else _static_route(scope)
         if self.metrics is not None:
-            self.metrics.observe(scope["method"], route, status, elapsed,
-                                 request_state.get("movement"))
+            self.metrics.observe(
+                scope["method"], route, status, elapsed, request_state.get("movement")
+            )
         level = "error" if status >= 500 else "info"
         getattr(access_log, level)(
-            "request", route=route, method=scope["method"], status_code=status,
+            "request",
+            route=route,
+            method=scope["method"],
+            status_code=status,
             user_id=request_state.get("user_id"),
             duration_ms=round(elapsed * 1000, 3),
         )
@@ -175,7 +190,7 @@ def _headers_for(path: str) -> list[tuple[bytes, bytes]]:
 def _request_id(scope: Scope) -> str:
     for key, value in scope.get("headers", ()):
         if key == b"x-request-id":
-            text = value.decode("latin-1")
+            text: str = value.decode("latin-1")
             if _REQUEST_ID.match(text):
                 return text
             break
@@ -207,8 +222,7 @@ async def _buffer(receive: Receive, limit: int) -> Receive | None:
         chunks.append(chunk)
         if not message.get("more_body", False):
             break
-    replay: list[Message] = [{"type": "http.request", "body": b"".join(chunks),
-                              "more_body": False}]
+    replay: list[Message] = [{"type": "http.request", "body": b"".join(chunks), "more_body": False}]
 
     async def replayed() -> Message:
         return replay.pop() if replay else await receive()
@@ -218,11 +232,16 @@ async def _buffer(receive: Receive, limit: int) -> Receive | None:
 
 async def _send_error(send: Send, status: int, code: str, message: str) -> None:
     body = errors.envelope(code, message)
-    await send({
-        "type": "http.response.start", "status": status,
-        "headers": [(b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode())],
-    })
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 

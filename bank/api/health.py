@@ -19,6 +19,10 @@ def get_health() -> tuple[dict[str, Any], int]:
     return {
         "status": "unavailable",
         "checks": {"database": "unavailable"},
-        "error": {"code": "service_unavailable", "message": "The database is unreachable.",
-                  "details": {}, "request_id": errors.request_id()},
+        "error": {
+            "code": "service_unavailable",
+            "message": "The database is unreachable.",
+            "details": {},
+            "request_id": errors.request_id(),
+        },
     }, 503

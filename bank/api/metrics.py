@@ -36,29 +36,41 @@ class Metrics:
         self.registry = CollectorRegistry() if not self.multiprocess else None
         registry = self.registry
         self.requests = Counter(
-            "bank_http_requests_total", "HTTP requests by route and status",
-            ["method", "route", "status"], registry=registry,
+            "bank_http_requests_total",
+            "HTTP requests by route and status",
+            ["method", "route", "status"],
+            registry=registry,
         )
         self.latency = Histogram(
-            "bank_http_request_duration_seconds", "Request latency by route", ["route"],
-            buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5), registry=registry,
+            "bank_http_request_duration_seconds",
+            "Request latency by route",
+            ["route"],
+            buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+            registry=registry,
         )
         self.movements = Counter(
-            "bank_money_movements_total", "Money movements by type and outcome",
-            ["type", "outcome"], registry=registry,
+            "bank_money_movements_total",
+            "Money movements by type and outcome",
+            ["type", "outcome"],
+            registry=registry,
         )
         self.pool_in_use = Gauge(
-            "bank_db_pool_connections_in_use", "Database connections checked out",
-            registry=registry, multiprocess_mode="livesum",
+            "bank_db_pool_connections_in_use",
+            "Database connections checked out",
+            registry=registry,
+            multiprocess_mode="livesum",
         )
         self.pool_size = Gauge(
-            "bank_db_pool_size", "Database pool size", registry=registry,
+            "bank_db_pool_size",
+            "Database pool size",
+            registry=registry,
             multiprocess_mode="livesum",
         )
         self._pool_status = pool_status
 
-    def observe(self, method: str, route: str, status: int, seconds: float,
-                movement: str | None = None) -> None:
+    def observe(
+        self, method: str, route: str, status: int, seconds: float, movement: str | None = None
+    ) -> None:
         self.requests.labels(method, route, str(status)).inc()
         self.latency.labels(route).observe(seconds)
         kind = movement or MOVEMENT_ROUTES.get(f"{method} {route}")
@@ -79,9 +91,13 @@ class Metrics:
 
     async def serve(self, scope: MutableMapping[str, Any], send: Send, settings: Settings) -> None:
         if not _allowed(scope, settings):
-            await _reply(send, 404, b"application/json",
-                         b'{"error":{"code":"not_found","message":"Not found.","details":{},'
-                         b'"request_id":""}}')
+            await _reply(
+                send,
+                404,
+                b"application/json",
+                b'{"error":{"code":"not_found","message":"Not found.","details":{},'
+                b'"request_id":""}}',
+            )
             return
         await _reply(send, 200, CONTENT_TYPE_LATEST.encode(), self.render())
 
@@ -102,7 +118,14 @@ def _allowed(scope: MutableMapping[str, Any], settings: Settings) -> bool:
 
 
 async def _reply(send: Send, status: int, content_type: bytes, body: bytes) -> None:
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", content_type),
-                            (b"content-length", str(len(body)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", content_type),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})

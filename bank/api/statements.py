@@ -14,17 +14,34 @@ from bank.domain.model import Statement
 from bank.domain.serialize import timestamp, to_json
 from bank.services import ledger
 
-CSV_COLUMNS = ("id", "created_at", "type", "amount", "currency", "balance_after", "transfer_id",
-               "description")
+CSV_COLUMNS = (
+    "id",
+    "created_at",
+    "type",
+    "amount",
+    "currency",
+    "balance_after",
+    "transfer_id",
+    "description",
+)
 
 
 def get_statement(
-    token_info: dict[str, Any], account_id: str, limit: int = 20, offset: int = 0,
-    from_: str | None = None, to: str | None = None,
+    token_info: dict[str, Any],
+    account_id: str,
+    limit: int = 20,
+    offset: int = 0,
+    from_: str | None = None,
+    to: str | None = None,
 ) -> tuple[Any, int, dict[str, str]]:
     result = ledger.statement(
-        deps.uow(), deps.actor(token_info), UUID(account_id),
-        deps.parse_timestamp(from_, "from"), deps.parse_timestamp(to, "to"), limit, offset,
+        deps.uow(),
+        deps.actor(token_info),
+        UUID(account_id),
+        deps.parse_timestamp(from_, "from"),
+        deps.parse_timestamp(to, "to"),
+        limit,
+        offset,
     )
     if _wants_csv(connexion.request.headers.get("accept", "")):
         return _csv(result), 200, {"Content-Type": "text/csv"}

@@ -17,10 +17,17 @@ def create_transaction(
     req = TransactionCreate.model_validate(body)
     deps.note("movement", req.type.value)
     result = ledger.post_transaction(
-        deps.uow(), deps.actor(token_info),
-        ledger.MovementRequest(account_id=req.account_id, type=req.type.value, amount=req.amount,
-                               currency=req.currency.value, description=req.description),
-        deps.idempotency_key(), deps.settings().idempotency_ttl_hours,
+        deps.uow(),
+        deps.actor(token_info),
+        ledger.MovementRequest(
+            account_id=req.account_id,
+            type=req.type.value,
+            amount=req.amount,
+            currency=req.currency.value,
+            description=req.description,
+        ),
+        deps.idempotency_key(),
+        deps.settings().idempotency_ttl_hours,
     )
     return result.body, result.status, deps.replay_headers(result)
 
@@ -29,14 +36,15 @@ def list_transactions(
     token_info: dict[str, Any], account_id: str | None = None, limit: int = 20, offset: int = 0
 ) -> tuple[dict[str, Any], int]:
     page = ledger.list_transactions(
-        deps.uow(), deps.actor(token_info), UUID(account_id) if account_id else None, limit,
+        deps.uow(),
+        deps.actor(token_info),
+        UUID(account_id) if account_id else None,
+        limit,
         offset,
     )
     return deps.page_body(page, to_json(page.items)), 200
 
 
-def get_transaction(
-    token_info: dict[str, Any], transaction_id: str
-) -> tuple[dict[str, Any], int]:
+def get_transaction(token_info: dict[str, Any], transaction_id: str) -> tuple[dict[str, Any], int]:
     found = ledger.get_transaction(deps.uow(), deps.actor(token_info), UUID(transaction_id))
     return to_json(found), 200

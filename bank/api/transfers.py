@@ -16,11 +16,17 @@ def create_transfer(
 ) -> tuple[dict[str, Any], int, dict[str, str]]:
     req = TransferCreate.model_validate(body)
     result = ledger.transfer(
-        deps.uow(), deps.actor(token_info),
-        ledger.TransferRequest(from_account_id=req.from_account_id,
-                               to_account_id=req.to_account_id, amount=req.amount,
-                               currency=req.currency.value, description=req.description),
-        deps.idempotency_key(), deps.settings().idempotency_ttl_hours,
+        deps.uow(),
+        deps.actor(token_info),
+        ledger.TransferRequest(
+            from_account_id=req.from_account_id,
+            to_account_id=req.to_account_id,
+            amount=req.amount,
+            currency=req.currency.value,
+            description=req.description,
+        ),
+        deps.idempotency_key(),
+        deps.settings().idempotency_ttl_hours,
     )
     return result.body, result.status, deps.replay_headers(result)
 
@@ -29,7 +35,10 @@ def list_transfers(
     token_info: dict[str, Any], account_id: str | None = None, limit: int = 20, offset: int = 0
 ) -> tuple[dict[str, Any], int]:
     page = ledger.list_transfers(
-        deps.uow(), deps.actor(token_info), UUID(account_id) if account_id else None, limit,
+        deps.uow(),
+        deps.actor(token_info),
+        UUID(account_id) if account_id else None,
+        limit,
         offset,
     )
     return deps.page_body(page, to_json(page.items)), 200

@@ -7,7 +7,7 @@ import warnings
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRETS = frozenset({"changeme", "change-me", "secret", "your-secret-here", "xxx"})
@@ -56,6 +56,11 @@ class Settings(BaseSettings):
     def is_production(self) -> bool:
         return self.app_env in ("prod", "production")
 
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
@@ -92,3 +97,11 @@ class Settings(BaseSettings):
     def jwt_key(self) -> str:
         assert self.jwt_secret is not None  # set by the validator
         return self.jwt_secret.get_secret_value()
+
+
+def settings_problems(exc: ValidationError) -> str:
+    """One line naming each bad environment variable, for startup errors."""
+    return "; ".join(
+        f"{'.'.join(str(p) for p in err['loc']).upper() or 'SETTINGS'}: {err['msg']}"
+        for err in exc.errors()
+    )

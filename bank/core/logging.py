@@ -11,8 +11,19 @@ from typing import Any
 import structlog
 
 _SECRET_KEYS = frozenset(
-    {"password", "access_token", "refresh_token", "token", "authorization", "jwt_secret",
-     "card_number", "pan", "cvv", "cvc", "secret"}
+    {
+        "password",
+        "access_token",
+        "refresh_token",
+        "token",
+        "authorization",
+        "jwt_secret",
+        "card_number",
+        "pan",
+        "cvv",
+        "cvc",
+        "secret",
+    }
 )
 # Bearer tokens and JWT-shaped strings, wherever they end up in a message.
 _JWT_RE = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")
@@ -29,6 +40,7 @@ def _scrub_text(text: str) -> str:
 
 def redact(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     """Drop secret-named fields and scrub token- or card-shaped text from every log line."""
+    event_dict.pop("color_message", None)  # uvicorn's ANSI-coloured copy of the message
     for key in list(event_dict):
         value = event_dict[key]
         if key.lower() in _SECRET_KEYS:
@@ -71,8 +83,16 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "gunicorn.error",
-                 "gunicorn.access", "sqlalchemy", "connexion", "alembic"):
+    for name in (
+        "uvicorn",
+        "uvicorn.error",
+        "uvicorn.access",
+        "gunicorn.error",
+        "gunicorn.access",
+        "sqlalchemy",
+        "connexion",
+        "alembic",
+    ):
         lib = logging.getLogger(name)
         lib.handlers[:] = []
         lib.propagate = True

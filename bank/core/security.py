@@ -58,14 +58,28 @@ def verify_password(password: str, password_hash: str) -> bool:
 
 
 def issue_access_token(
-    *, key: str, user_id: str, role: str, holder_id: str | None, ttl: int, issuer: str,
-    audience: str, now: int | None = None,
+    *,
+    key: str,
+    user_id: str,
+    role: str,
+    holder_id: str | None,
+    ttl: int,
+    issuer: str,
+    audience: str,
+    now: int | None = None,
 ) -> IssuedToken:
     issued = int(time.time()) if now is None else now
     jti = str(uuid.uuid4())
     claims: dict[str, Any] = {
-        "sub": user_id, "jti": jti, "iat": issued, "nbf": issued, "exp": issued + ttl,
-        "iss": issuer, "aud": audience, "typ": ACCESS, "role": role,
+        "sub": user_id,
+        "jti": jti,
+        "iat": issued,
+        "nbf": issued,
+        "exp": issued + ttl,
+        "iss": issuer,
+        "aud": audience,
+        "typ": ACCESS,
+        "role": role,
     }
     if holder_id is not None:
         claims["hid"] = holder_id
@@ -75,7 +89,11 @@ def issue_access_token(
 def decode_access_token(token: str, *, key: str, issuer: str, audience: str) -> AccessClaims:
     try:
         claims = jwt.decode(
-            token, key, algorithms=[ALGORITHM], audience=audience, issuer=issuer,
+            token,
+            key,
+            algorithms=[ALGORITHM],
+            audience=audience,
+            issuer=issuer,
             options={"require": _REQUIRED_CLAIMS},
         )
     except jwt.ExpiredSignatureError as exc:
@@ -88,7 +106,10 @@ def decode_access_token(token: str, *, key: str, issuer: str, audience: str) -> 
     if holder is not None and not isinstance(holder, str):
         raise TokenError("invalid_token", "The access token is invalid.")
     return AccessClaims(
-        user_id=claims["sub"], role=claims["role"], holder_id=holder, jti=str(claims["jti"]),
+        user_id=claims["sub"],
+        role=claims["role"],
+        holder_id=holder,
+        jti=str(claims["jti"]),
         exp=int(claims["exp"]),
     )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
@@ -17,6 +17,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
     Uuid,
@@ -32,7 +33,6 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
-
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -231,14 +231,14 @@ class IdempotencyKeyRow(Base):
     __table_args__ = (UniqueConstraint("user_id", "operation", "key"),)
 
 
-accounts = AccountRow.__table__
-users = UserRow.__table__
-account_holders = AccountHolderRow.__table__
-transactions = TransactionRow.__table__
-transfers = TransferRow.__table__
-cards = CardRow.__table__
-refresh_tokens = RefreshTokenRow.__table__
-revoked_tokens = RevokedTokenRow.__table__
-login_failures = LoginFailureRow.__table__
-audit_events = AuditEventRow.__table__
-idempotency_keys = IdempotencyKeyRow.__table__
+accounts: Table = cast(Table, AccountRow.__table__)
+users: Table = cast(Table, UserRow.__table__)
+account_holders: Table = cast(Table, AccountHolderRow.__table__)
+transactions: Table = cast(Table, TransactionRow.__table__)
+transfers: Table = cast(Table, TransferRow.__table__)
+cards: Table = cast(Table, CardRow.__table__)
+refresh_tokens: Table = cast(Table, RefreshTokenRow.__table__)
+revoked_tokens: Table = cast(Table, RevokedTokenRow.__table__)
+login_failures: Table = cast(Table, LoginFailureRow.__table__)
+audit_events: Table = cast(Table, AuditEventRow.__table__)
+idempotency_keys: Table = cast(Table, IdempotencyKeyRow.__table__)

@@ -5,8 +5,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -33,26 +32,52 @@ from bank.domain import model
 from bank.domain.model import MAX_BALANCE
 
 ACCOUNT_COLUMNS = (
-    m.accounts.c.id, m.accounts.c.holder_id, m.accounts.c.type, m.accounts.c.currency,
-    m.accounts.c.balance, m.accounts.c.status, m.accounts.c.created_at,
+    m.accounts.c.id,
+    m.accounts.c.holder_id,
+    m.accounts.c.type,
+    m.accounts.c.currency,
+    m.accounts.c.balance,
+    m.accounts.c.status,
+    m.accounts.c.created_at,
 )
 TRANSACTION_COLUMNS = (
-    m.transactions.c.id, m.transactions.c.account_id, m.transactions.c.type,
-    m.transactions.c.amount, m.transactions.c.currency, m.transactions.c.balance_after,
-    m.transactions.c.transfer_id, m.transactions.c.description, m.transactions.c.created_at,
+    m.transactions.c.id,
+    m.transactions.c.account_id,
+    m.transactions.c.type,
+    m.transactions.c.amount,
+    m.transactions.c.currency,
+    m.transactions.c.balance_after,
+    m.transactions.c.transfer_id,
+    m.transactions.c.description,
+    m.transactions.c.created_at,
 )
 TRANSFER_COLUMNS = (
-    m.transfers.c.id, m.transfers.c.from_account_id, m.transfers.c.to_account_id,
-    m.transfers.c.amount, m.transfers.c.currency, m.transfers.c.description,
+    m.transfers.c.id,
+    m.transfers.c.from_account_id,
+    m.transfers.c.to_account_id,
+    m.transfers.c.amount,
+    m.transfers.c.currency,
+    m.transfers.c.description,
     m.transfers.c.created_at,
 )
 CARD_COLUMNS = (
-    m.cards.c.id, m.cards.c.account_id, m.cards.c.type, m.cards.c.brand, m.cards.c.last4,
-    m.cards.c.exp_month, m.cards.c.exp_year, m.cards.c.status, m.cards.c.created_at,
+    m.cards.c.id,
+    m.cards.c.account_id,
+    m.cards.c.type,
+    m.cards.c.brand,
+    m.cards.c.last4,
+    m.cards.c.exp_month,
+    m.cards.c.exp_year,
+    m.cards.c.status,
+    m.cards.c.created_at,
 )
 HOLDER_COLUMNS = (
-    m.account_holders.c.id, m.account_holders.c.user_id, m.account_holders.c.first_name,
-    m.account_holders.c.last_name, m.account_holders.c.dob, m.account_holders.c.created_at,
+    m.account_holders.c.id,
+    m.account_holders.c.user_id,
+    m.account_holders.c.first_name,
+    m.account_holders.c.last_name,
+    m.account_holders.c.dob,
+    m.account_holders.c.created_at,
 )
 
 
@@ -67,7 +92,11 @@ class Repository:
         self.conn = conn
 
     def _page[T](
-        self, query: Select[Any], order: Sequence[ColumnElement[Any]], limit: int, offset: int,
+        self,
+        query: Select[Any],
+        order: Sequence[ColumnElement[Any]],
+        limit: int,
+        offset: int,
         factory: type[T],
     ) -> model.Page[T]:
         total = self.conn.execute(
@@ -130,8 +159,12 @@ class Holders(Repository):
         self, *, user_id: uuid.UUID, first_name: str, last_name: str, dob: date, now: datetime
     ) -> model.AccountHolder:
         holder = model.AccountHolder(
-            id=uuid.uuid4(), user_id=user_id, first_name=first_name, last_name=last_name,
-            dob=dob, created_at=now,
+            id=uuid.uuid4(),
+            user_id=user_id,
+            first_name=first_name,
+            last_name=last_name,
+            dob=dob,
+            created_at=now,
         )
         self.conn.execute(insert(m.account_holders).values(**_values(holder)))
         return holder
@@ -183,8 +216,13 @@ class Accounts(Repository):
         self, *, holder_id: uuid.UUID, type_: str, currency: str, now: datetime
     ) -> model.Account:
         account = model.Account(
-            id=uuid.uuid4(), holder_id=holder_id, type=type_, currency=currency, balance=0,
-            status="active", created_at=now,
+            id=uuid.uuid4(),
+            holder_id=holder_id,
+            type=type_,
+            currency=currency,
+            balance=0,
+            status="active",
+            created_at=now,
         )
         self.conn.execute(insert(m.accounts).values(entry_count=0, **_values(account)))
         return account
@@ -209,8 +247,11 @@ class Accounts(Repository):
     def states(self, *account_ids: uuid.UUID) -> dict[uuid.UUID, AccountState]:
         rows = self.conn.execute(
             select(
-                m.accounts.c.id, m.accounts.c.holder_id, m.accounts.c.currency,
-                m.accounts.c.status, m.accounts.c.balance,
+                m.accounts.c.id,
+                m.accounts.c.holder_id,
+                m.accounts.c.currency,
+                m.accounts.c.status,
+                m.accounts.c.balance,
             ).where(m.accounts.c.id.in_(account_ids))
         )
         return {row.id: AccountState(**row._mapping) for row in rows}
@@ -235,8 +276,13 @@ class Accounts(Repository):
         statement = _CREDIT_OWNED if holder_id is not None else _CREDIT_ANY
         row = self.conn.execute(
             statement,
-            {"p_id": account_id, "p_amount": amount, "p_currency": currency,
-             "p_holder": holder_id, "p_ceiling": MAX_BALANCE},
+            {
+                "p_id": account_id,
+                "p_amount": amount,
+                "p_currency": currency,
+                "p_holder": holder_id,
+                "p_ceiling": MAX_BALANCE,
+            },
         ).first()
         return None if row is None else Posting(row.balance, row.entry_count)
 
@@ -319,7 +365,9 @@ class Ledger(Repository):
         if holder_id is not None:
             owned = select(m.accounts.c.id).where(m.accounts.c.holder_id == holder_id)
             query = query.where(
-                or_(m.transfers.c.from_account_id.in_(owned), m.transfers.c.to_account_id.in_(owned))
+                or_(
+                    m.transfers.c.from_account_id.in_(owned), m.transfers.c.to_account_id.in_(owned)
+                )
             )
         row = self.conn.execute(query).first()
         return None if row is None else model.Transfer(**row._mapping)
@@ -386,9 +434,7 @@ class Cards(Repository):
         """Insert the card; False when the fingerprint already exists (a number collision)."""
         try:
             with self.conn.begin_nested():
-                self.conn.execute(
-                    insert(m.cards).values(fingerprint=fingerprint, **_values(card))
-                )
+                self.conn.execute(insert(m.cards).values(fingerprint=fingerprint, **_values(card)))
         except IntegrityError:
             return False
         return True
@@ -467,13 +513,24 @@ class Tokens(Repository):
             self.conn.execute(insert(m.revoked_tokens).values(jti=jti, expires_at=expires_at))
 
     def add_refresh(
-        self, *, user_id: uuid.UUID, family_id: uuid.UUID, token_hash: str, access_jti: str,
-        expires_at: datetime, now: datetime,
+        self,
+        *,
+        user_id: uuid.UUID,
+        family_id: uuid.UUID,
+        token_hash: str,
+        access_jti: str,
+        expires_at: datetime,
+        now: datetime,
     ) -> None:
         self.conn.execute(
             insert(m.refresh_tokens).values(
-                id=uuid.uuid4(), user_id=user_id, family_id=family_id, token_hash=token_hash,
-                access_jti=access_jti, expires_at=expires_at, created_at=now,
+                id=uuid.uuid4(),
+                user_id=user_id,
+                family_id=family_id,
+                token_hash=token_hash,
+                access_jti=access_jti,
+                expires_at=expires_at,
+                created_at=now,
             )
         )
 
@@ -483,7 +540,9 @@ class Tokens(Repository):
         row = self.conn.execute(
             update(m.refresh_tokens)
             .where(
-                r.token_hash == token_hash, r.used_at.is_(None), r.revoked_at.is_(None),
+                r.token_hash == token_hash,
+                r.used_at.is_(None),
+                r.revoked_at.is_(None),
                 r.expires_at > now,
             )
             .values(used_at=now)
@@ -501,8 +560,12 @@ class Tokens(Repository):
         if row is None:
             return None
         return RefreshState(
-            id=row.id, user_id=row.user_id, family_id=row.family_id, used=row.used_at is not None,
-            revoked=row.revoked_at is not None, expired=row.expires_at <= now,
+            id=row.id,
+            user_id=row.user_id,
+            family_id=row.family_id,
+            used=row.used_at is not None,
+            revoked=row.revoked_at is not None,
+            expired=row.expires_at <= now,
         )
 
     def family_of_access(self, jti: str) -> uuid.UUID | None:
@@ -572,7 +635,9 @@ class Throttle(Repository):
                 f.scope == scope, f.subject == subject, f.created_at <= since
             )
         )
-        self.conn.execute(insert(m.login_failures).values(scope=scope, subject=subject, created_at=now))
+        self.conn.execute(
+            insert(m.login_failures).values(scope=scope, subject=subject, created_at=now)
+        )
 
     def clear(self, scope: str, subject: str) -> None:
         f = m.login_failures.c
@@ -583,18 +648,33 @@ class Audit(Repository):
     __slots__ = ()
 
     def record(
-        self, *, action: str, outcome: str, now: datetime, user_id: uuid.UUID | None = None,
-        jti: str | None = None, request_id: str | None = None, client_ip: str | None = None,
-        target_type: str | None = None, target_id: uuid.UUID | str | None = None,
+        self,
+        *,
+        action: str,
+        outcome: str,
+        now: datetime,
+        user_id: uuid.UUID | None = None,
+        jti: str | None = None,
+        request_id: str | None = None,
+        client_ip: str | None = None,
+        target_type: str | None = None,
+        target_id: uuid.UUID | str | None = None,
         details: dict[str, Any] | None = None,
     ) -> None:
         self.conn.execute(
             _AUDIT,
             {
-                "id": uuid.uuid4(), "created_at": now, "action": action, "outcome": outcome,
-                "user_id": user_id, "token_jti": jti, "request_id": request_id,
-                "client_ip": client_ip, "target_type": target_type,
-                "target_id": None if target_id is None else str(target_id), "details": details,
+                "id": uuid.uuid4(),
+                "created_at": now,
+                "action": action,
+                "outcome": outcome,
+                "user_id": user_id,
+                "token_jti": jti,
+                "request_id": request_id,
+                "client_ip": client_ip,
+                "target_type": target_type,
+                "target_id": None if target_id is None else str(target_id),
+                "details": details,
             },
         )
 
@@ -628,9 +708,8 @@ class Idempotency(Repository):
         On SQLite the write transaction already serialises writers, so the claim always holds.
         """
         k = m.idempotency_keys.c
-        stored = (
-            select(k.fingerprint, k.status_code, k.response_body, k.expires_at)
-            .where(k.user_id == user_id, k.operation == operation, k.key == key)
+        stored = select(k.fingerprint, k.status_code, k.response_body, k.expires_at).where(
+            k.user_id == user_id, k.operation == operation, k.key == key
         )
         claimed = True
         if self.conn.dialect.name == "postgresql":
@@ -652,15 +731,29 @@ class Idempotency(Repository):
         return claimed, StoredResponse(row.fingerprint, row.status_code, row.response_body)
 
     def store(
-        self, *, user_id: uuid.UUID, operation: str, key: str, fingerprint: str, status: int,
-        body: str, now: datetime, expires_at: datetime,
+        self,
+        *,
+        user_id: uuid.UUID,
+        operation: str,
+        key: str,
+        fingerprint: str,
+        status: int,
+        body: str,
+        now: datetime,
+        expires_at: datetime,
     ) -> None:
         self.conn.execute(
             _IDEMPOTENCY_INSERT,
             {
-                "id": uuid.uuid4(), "user_id": user_id, "operation": operation, "key": key,
-                "fingerprint": fingerprint, "status_code": status, "response_body": body,
-                "created_at": now, "expires_at": expires_at,
+                "id": uuid.uuid4(),
+                "user_id": user_id,
+                "operation": operation,
+                "key": key,
+                "fingerprint": fingerprint,
+                "status_code": status,
+                "response_body": body,
+                "created_at": now,
+                "expires_at": expires_at,
             },
         )
 
@@ -735,9 +828,15 @@ class LedgerAudit(Repository):
         return found
 
     def totals(self) -> dict[str, int]:
-        row = self.conn.execute(text(
-            "SELECT (SELECT COUNT(*) FROM accounts), (SELECT COUNT(*) FROM transactions),"
-            " (SELECT COUNT(*) FROM transfers), (SELECT COALESCE(SUM(balance), 0) FROM accounts)"
-        )).one()
-        return {"accounts": int(row[0]), "transactions": int(row[1]), "transfers": int(row[2]),
-                "total_balance": int(row[3])}
+        row = self.conn.execute(
+            text(
+                "SELECT (SELECT COUNT(*) FROM accounts), (SELECT COUNT(*) FROM transactions),"
+                " (SELECT COUNT(*) FROM transfers), (SELECT COALESCE(SUM(balance), 0) FROM accounts)"
+            )
+        ).one()
+        return {
+            "accounts": int(row[0]),
+            "transactions": int(row[1]),
+            "transfers": int(row[2]),
+            "total_balance": int(row[3]),
+        }

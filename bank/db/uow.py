@@ -108,7 +108,9 @@ class SqlAlchemyUnitOfWork:
             self._conn.rollback()
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
         self._close(exc)

@@ -24,17 +24,29 @@ class OpenAccount:
 def open_account(
     uow: UnitOfWork, actor: model.Actor, req: OpenAccount, key: str | None, ttl_hours: int
 ) -> model.Replayable:
-    payload = {"type": req.type, "currency": req.currency,
-               "holder_id": None if req.holder_id is None else str(req.holder_id)}
+    payload = {
+        "type": req.type,
+        "currency": req.currency,
+        "holder_id": None if req.holder_id is None else str(req.holder_id),
+    }
     request = idempotency.request(key, "create_account", payload)
 
     def action(tx: UnitOfWork) -> tuple[int, dict[str, Any]]:
         holder_id = _target_holder(tx, actor, req.holder_id)
         now = utcnow()
-        account = tx.accounts.add(holder_id=holder_id, type_=req.type, currency=req.currency,
-                                  now=now)
-        audit(tx, actor, "account_opened", "success", now, "account", account.id,
-              {"holder_id": str(holder_id), "currency": req.currency})
+        account = tx.accounts.add(
+            holder_id=holder_id, type_=req.type, currency=req.currency, now=now
+        )
+        audit(
+            tx,
+            actor,
+            "account_opened",
+            "success",
+            now,
+            "account",
+            account.id,
+            {"holder_id": str(holder_id), "currency": req.currency},
+        )
         return 201, to_json(account)
 
     return idempotency.run(uow, actor, request, action, ttl_hours)
@@ -87,11 +99,27 @@ def change_status(
                 raise RetryableConflict("account status changed concurrently")
             now = utcnow()
             canceled = uow.cards.cancel_all(account_id) if target == "closed" else []
-            audit(uow, actor, "account_status_changed", "success", now, "account", account_id,
-                  {"from": account.status, "to": target, "cards_canceled": len(canceled)})
+            audit(
+                uow,
+                actor,
+                "account_status_changed",
+                "success",
+                now,
+                "account",
+                account_id,
+                {"from": account.status, "to": target, "cards_canceled": len(canceled)},
+            )
             for card_id in canceled:
-                audit(uow, actor, "card_status_changed", "success", now, "card", card_id,
-                      {"to": "canceled", "reason": "account_closed"})
+                audit(
+                    uow,
+                    actor,
+                    "card_status_changed",
+                    "success",
+                    now,
+                    "card",
+                    card_id,
+                    {"to": "canceled", "reason": "account_closed"},
+                )
             uow.commit()
             return updated
 

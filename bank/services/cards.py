@@ -62,8 +62,16 @@ def issue_card(
         if tx.cards.count_open(account.id) >= model.MAX_ACTIVE_CARDS:
             raise errors.CardLimitReached(limit=model.MAX_ACTIVE_CARDS)
         card = _new_card(tx, account.id, req.type, policy)
-        audit(tx, actor, "card_issued", "success", card.created_at, "card", card.id,
-              {"account_id": str(account.id), "type": req.type, "last4": card.last4})
+        audit(
+            tx,
+            actor,
+            "card_issued",
+            "success",
+            card.created_at,
+            "card",
+            card.id,
+            {"account_id": str(account.id), "type": req.type, "last4": card.last4},
+        )
         return 201, to_json(card)
 
     return idempotency.run(uow, actor, request, action, policy.ttl_hours)
@@ -75,8 +83,15 @@ def _new_card(tx: UnitOfWork, account_id: UUID, type_: str, policy: CardPolicy) 
     for _ in range(MAX_NUMBER_ATTEMPTS):
         number = rules.new_card_number()
         card = model.Card(
-            id=uuid.uuid4(), account_id=account_id, type=type_, brand=BRAND, last4=number[-4:],
-            exp_month=month, exp_year=year, status="active", created_at=now,
+            id=uuid.uuid4(),
+            account_id=account_id,
+            type=type_,
+            brand=BRAND,
+            last4=number[-4:],
+            exp_month=month,
+            exp_year=year,
+            status="active",
+            created_at=now,
         )
         if tx.cards.add(card, keyed_fingerprint(policy.fingerprint_key, number)):
             return card
@@ -114,8 +129,16 @@ def change_status(uow: UnitOfWork, actor: model.Actor, card_id: UUID, target: st
             updated = uow.cards.set_status(card_id, card.status, target)
             if updated is None:
                 raise RetryableConflict("card status changed concurrently")
-            audit(uow, actor, "card_status_changed", "success", utcnow(), "card", card_id,
-                  {"from": card.status, "to": target})
+            audit(
+                uow,
+                actor,
+                "card_status_changed",
+                "success",
+                utcnow(),
+                "card",
+                card_id,
+                {"from": card.status, "to": target},
+            )
             uow.commit()
             return updated
 

@@ -55,14 +55,26 @@ def retrying[T](attempt: Callable[[], T], attempts: int = MAX_ATTEMPTS) -> T:
 
 
 def audit(
-    uow: UnitOfWork, who: Actor | Client, action: str, outcome: str, now: datetime,
-    target_type: str | None = None, target_id: UUID | str | None = None,
-    details: dict[str, Any] | None = None, user_id: UUID | None = None,
+    uow: UnitOfWork,
+    who: Actor | Client,
+    action: str,
+    outcome: str,
+    now: datetime,
+    target_type: str | None = None,
+    target_id: UUID | str | None = None,
+    details: dict[str, Any] | None = None,
+    user_id: UUID | None = None,
 ) -> None:
     actor = who if isinstance(who, Actor) else None
     uow.audit.record(
-        action=action, outcome=outcome, now=now,
-        user_id=actor.user_id if actor else user_id, jti=actor.jti if actor else None,
-        request_id=who.request_id, client_ip=who.client_ip, target_type=target_type,
-        target_id=target_id, details=details,
+        action=action,
+        outcome=outcome,
+        now=now,
+        user_id=actor.user_id if actor else user_id,
+        jti=actor.jti if actor else None,
+        request_id=who.request_id,
+        client_ip=who.client_ip,
+        target_type=target_type,
+        target_id=target_id,
+        details=details,
     )

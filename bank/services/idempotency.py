@@ -79,8 +79,13 @@ def _attempt(
     # The effect rolled back; record the business error so a retry answers the same.
     with uow.write():
         if _claim(uow, actor, req) is None:
-            body = {"error": {"code": failure.code, "message": failure.message,
-                              "details": failure.details}}
+            body = {
+                "error": {
+                    "code": failure.code,
+                    "message": failure.message,
+                    "details": failure.details,
+                }
+            }
             _store(uow, actor, req, failure.status, body, ttl_hours)
             uow.commit()
     raise failure
@@ -111,15 +116,23 @@ def _claim(uow: UnitOfWork, actor: Actor, req: IdempotencyRequest) -> Replayable
 
 
 def _store(
-    uow: UnitOfWork, actor: Actor, req: IdempotencyRequest, status: int, body: dict[str, Any],
+    uow: UnitOfWork,
+    actor: Actor,
+    req: IdempotencyRequest,
+    status: int,
+    body: dict[str, Any],
     ttl_hours: int,
 ) -> None:
     assert req.key is not None
     now = utcnow()
     uow.idempotency.store(
-        user_id=actor.user_id, operation=req.operation, key=req.key,
-        fingerprint=req.fingerprint, status=status,
-        body=json.dumps(body, separators=(",", ":")), now=now,
+        user_id=actor.user_id,
+        operation=req.operation,
+        key=req.key,
+        fingerprint=req.fingerprint,
+        status=status,
+        body=json.dumps(body, separators=(",", ":")),
+        now=now,
         expires_at=now + timedelta(hours=ttl_hours),
     )
     if random.randrange(PURGE_ONE_IN) == 0:  # noqa: S311 - housekeeping, not crypto

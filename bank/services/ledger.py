@@ -51,8 +51,13 @@ def post_transaction(
 ) -> model.Replayable:
     holder = ensure_customer(actor, "deposit or withdraw")
     _check_amount(req.amount)
-    payload = {"account_id": str(req.account_id), "type": req.type, "amount": req.amount,
-               "currency": req.currency, "description": req.description}
+    payload = {
+        "account_id": str(req.account_id),
+        "type": req.type,
+        "amount": req.amount,
+        "currency": req.currency,
+        "description": req.description,
+    }
     request = idempotency.request(key, "create_transaction", payload)
 
     def action(tx: UnitOfWork) -> tuple[int, dict[str, Any]]:
@@ -64,11 +69,20 @@ def post_transaction(
             _explain_failure(tx, holder, req.account_id, None, req.amount, req.currency)
         assert posting is not None
         now = utcnow()
-        row = _row(req.account_id, req.type, req.amount, req.currency, posting, None,
-                   req.description, now)
+        row = _row(
+            req.account_id, req.type, req.amount, req.currency, posting, None, req.description, now
+        )
         tx.ledger.add_transactions([row])
-        audit(tx, actor, f"{req.type}_posted", "success", now, "transaction", row["id"],
-              {"account_id": str(req.account_id), "amount": req.amount})
+        audit(
+            tx,
+            actor,
+            f"{req.type}_posted",
+            "success",
+            now,
+            "transaction",
+            row["id"],
+            {"account_id": str(req.account_id), "amount": req.amount},
+        )
         return 201, to_json(model.Transaction(**{k: v for k, v in row.items() if k != "seq"}))
 
     return idempotency.run(uow, actor, request, action, ttl_hours)
@@ -81,29 +95,66 @@ def transfer(
     if req.from_account_id == req.to_account_id:
         raise errors.SameAccount(account_id=str(req.from_account_id))
     _check_amount(req.amount)
-    payload = {"from_account_id": str(req.from_account_id),
-               "to_account_id": str(req.to_account_id), "amount": req.amount,
-               "currency": req.currency, "description": req.description}
+    payload = {
+        "from_account_id": str(req.from_account_id),
+        "to_account_id": str(req.to_account_id),
+        "amount": req.amount,
+        "currency": req.currency,
+        "description": req.description,
+    }
     request = idempotency.request(key, "create_transfer", payload)
 
     def action(tx: UnitOfWork) -> tuple[int, dict[str, Any]]:
         postings = _post_both(tx, holder, req)
         now = utcnow()
         posted = model.Transfer(
-            id=uuid.uuid4(), from_account_id=req.from_account_id,
-            to_account_id=req.to_account_id, amount=req.amount, currency=req.currency,
-            description=req.description, created_at=now,
+            id=uuid.uuid4(),
+            from_account_id=req.from_account_id,
+            to_account_id=req.to_account_id,
+            amount=req.amount,
+            currency=req.currency,
+            description=req.description,
+            created_at=now,
         )
         tx.ledger.add_transfer(posted)
-        tx.ledger.add_transactions([
-            _row(req.from_account_id, "transfer_out", req.amount, req.currency,
-                 postings[req.from_account_id], posted.id, req.description, now),
-            _row(req.to_account_id, "transfer_in", req.amount, req.currency,
-                 postings[req.to_account_id], posted.id, req.description, now),
-        ])
-        audit(tx, actor, "transfer_posted", "success", now, "transfer", posted.id,
-              {"from_account_id": str(req.from_account_id),
-               "to_account_id": str(req.to_account_id), "amount": req.amount})
+        tx.ledger.add_transactions(
+            [
+                _row(
+                    req.from_account_id,
+                    "transfer_out",
+                    req.amount,
+                    req.currency,
+                    postings[req.from_account_id],
+                    posted.id,
+                    req.description,
+                    now,
+                ),
+                _row(
+                    req.to_account_id,
+                    "transfer_in",
+                    req.amount,
+                    req.currency,
+                    postings[req.to_account_id],
+                    posted.id,
+                    req.description,
+                    now,
+                ),
+            ]
+        )
+        audit(
+            tx,
+            actor,
+            "transfer_posted",
+            "success",
+            now,
+            "transfer",
+            posted.id,
+            {
+                "from_account_id": str(req.from_account_id),
+                "to_account_id": str(req.to_account_id),
+                "amount": req.amount,
+            },
+        )
         return 201, to_json(posted)
 
     return idempotency.run(uow, actor, request, action, ttl_hours)
@@ -118,15 +169,20 @@ def _post_both(tx: UnitOfWork, holder: UUID, req: TransferRequest) -> dict[UUID,
         else:
             posting = tx.accounts.credit(account_id, req.amount, req.currency, None)
         if posting is None:
-            _explain_failure(tx, holder, req.from_account_id, req.to_account_id, req.amount,
-                             req.currency)
+            _explain_failure(
+                tx, holder, req.from_account_id, req.to_account_id, req.amount, req.currency
+            )
         assert posting is not None
         postings[account_id] = posting
     return postings
 
 
 def _explain_failure(
-    tx: UnitOfWork, holder: UUID, source_id: UUID, target_id: UUID | None, amount: int,
+    tx: UnitOfWork,
+    holder: UUID,
+    source_id: UUID,
+    target_id: UUID | None,
+    amount: int,
     currency: str,
 ) -> None:
     """A conditional update matched nothing: say which rule failed, in a fixed precedence.
@@ -175,13 +231,26 @@ def _check_amount(amount: int) -> None:
 
 
 def _row(
-    account_id: UUID, type_: str, amount: int, currency: str, posting: Posting,
-    transfer_id: UUID | None, description: str | None, now: datetime,
+    account_id: UUID,
+    type_: str,
+    amount: int,
+    currency: str,
+    posting: Posting,
+    transfer_id: UUID | None,
+    description: str | None,
+    now: datetime,
 ) -> dict[str, Any]:
     return {
-        "id": uuid.uuid4(), "account_id": account_id, "type": type_, "amount": amount,
-        "currency": currency, "balance_after": posting.balance, "transfer_id": transfer_id,
-        "description": description, "created_at": now, "seq": posting.seq,
+        "id": uuid.uuid4(),
+        "account_id": account_id,
+        "type": type_,
+        "amount": amount,
+        "currency": currency,
+        "balance_after": posting.balance,
+        "transfer_id": transfer_id,
+        "description": description,
+        "created_at": now,
+        "seq": posting.seq,
     }
 
 
@@ -232,8 +301,13 @@ def _ensure_visible(uow: UnitOfWork, account_id: UUID | None, scope: UUID | None
 
 
 def statement(
-    uow: UnitOfWork, actor: model.Actor, account_id: UUID, start: datetime | None,
-    end: datetime | None, limit: int, offset: int,
+    uow: UnitOfWork,
+    actor: model.Actor,
+    account_id: UUID,
+    start: datetime | None,
+    end: datetime | None,
+    limit: int,
+    offset: int,
 ) -> model.Statement:
     with uow:
         ensure_token_live(uow, actor)
@@ -252,8 +326,12 @@ def statement(
         credits, debits, count = uow.ledger.period_totals(account_id, period_from, period_to)
         rows = uow.ledger.period_rows(account_id, period_from, period_to, limit, offset)
     return model.Statement(
-        account=account, period_from=period_from, period_to=period_to,
-        opening_balance=opening, closing_balance=opening + credits - debits,
-        total_credits=credits, total_debits=debits,
+        account=account,
+        period_from=period_from,
+        period_to=period_to,
+        opening_balance=opening,
+        closing_balance=opening + credits - debits,
+        total_credits=credits,
+        total_debits=debits,
         transactions=model.Page(items=rows, limit=limit, offset=offset, total=count),
     )

@@ -57,7 +57,9 @@ def check_password(password: str) -> None:
         )
 
 
-def signup(uow: UnitOfWork, client: model.Client, req: Signup, policy: AuthPolicy) -> model.SignupResult:
+def signup(
+    uow: UnitOfWork, client: model.Client, req: Signup, policy: AuthPolicy
+) -> model.SignupResult:
     email = normalise_email(req.email)
     check_password(req.password)
     rules.ensure_past_date(req.dob, utcnow().date())
@@ -73,10 +75,10 @@ def signup(uow: UnitOfWork, client: model.Client, req: Signup, policy: AuthPolic
             if uow.users.email_exists(email):
                 raise errors.EmailTaken()
             now = utcnow()
-            user = uow.users.add(email=email, password_hash=password_hash, role="customer",
-                                 now=now)
-            holder = uow.holders.add(user_id=user.id, first_name=first, last_name=last,
-                                     dob=req.dob, now=now)
+            user = uow.users.add(email=email, password_hash=password_hash, role="customer", now=now)
+            holder = uow.holders.add(
+                user_id=user.id, first_name=first, last_name=last, dob=req.dob, now=now
+            )
             audit(uow, client, "signup", "success", now, "user", user.id, user_id=user.id)
             uow.commit()
     except DuplicateKey:  # a concurrent signup with the same email won the race
@@ -110,8 +112,9 @@ def login(
         with uow.write():
             uow.throttle.clear("email", email)
             holder = uow.holders.for_user(user_id)
-            pair = _issue_pair(uow, user_id, role, holder.id if holder else None,
-                               uuid.uuid4(), policy)
+            pair = _issue_pair(
+                uow, user_id, role, holder.id if holder else None, uuid.uuid4(), policy
+            )
             audit(uow, client, "login", "success", utcnow(), "user", user_id, user_id=user_id)
             uow.commit()
             return pair
@@ -132,9 +135,7 @@ def _ensure_not_throttled(
             raise errors.TooManyRequests(retry_after=max(1, math.ceil(wait)))
 
 
-def _record_failure(
-    uow: UnitOfWork, client: model.Client, email: str, policy: AuthPolicy
-) -> None:
+def _record_failure(uow: UnitOfWork, client: model.Client, email: str, policy: AuthPolicy) -> None:
     def attempt() -> None:
         with uow.write():
             now = utcnow()
@@ -142,30 +143,51 @@ def _record_failure(
             uow.throttle.record("email", email, now, since)
             if client.client_ip:
                 uow.throttle.record("ip", client.client_ip, now, since)
-            audit(uow, client, "login", "failure", now, "email", None,
-                  {"reason": "invalid_credentials"})
+            audit(
+                uow,
+                client,
+                "login",
+                "failure",
+                now,
+                "email",
+                None,
+                {"reason": "invalid_credentials"},
+            )
             uow.commit()
 
     retrying(attempt)
 
 
 def _issue_pair(
-    uow: UnitOfWork, user_id: UUID, role: str, holder_id: UUID | None, family_id: UUID,
+    uow: UnitOfWork,
+    user_id: UUID,
+    role: str,
+    holder_id: UUID | None,
+    family_id: UUID,
     policy: AuthPolicy,
 ) -> model.TokenPair:
     access = security.issue_access_token(
-        key=policy.jwt_key, user_id=str(user_id), role=role,
-        holder_id=None if holder_id is None else str(holder_id), ttl=policy.access_ttl,
-        issuer=policy.issuer, audience=policy.audience,
+        key=policy.jwt_key,
+        user_id=str(user_id),
+        role=role,
+        holder_id=None if holder_id is None else str(holder_id),
+        ttl=policy.access_ttl,
+        issuer=policy.issuer,
+        audience=policy.audience,
     )
     refresh = security.new_refresh_token()
     now = utcnow()
     uow.tokens.add_refresh(
-        user_id=user_id, family_id=family_id, token_hash=security.hash_refresh_token(refresh),
-        access_jti=access.jti, expires_at=now + timedelta(seconds=policy.refresh_ttl), now=now,
+        user_id=user_id,
+        family_id=family_id,
+        token_hash=security.hash_refresh_token(refresh),
+        access_jti=access.jti,
+        expires_at=now + timedelta(seconds=policy.refresh_ttl),
+        now=now,
     )
-    return model.TokenPair(access_token=access.token, expires_in=policy.access_ttl,
-                           refresh_token=refresh)
+    return model.TokenPair(
+        access_token=access.token, expires_in=policy.access_ttl, refresh_token=refresh
+    )
 
 
 def refresh(
@@ -184,8 +206,7 @@ def refresh(
             found = uow.users.get(user_id)
             holder = uow.holders.for_user(user_id)
             role = found[1] if found else "customer"
-            pair = _issue_pair(uow, user_id, role, holder.id if holder else None, family_id,
-                               policy)
+            pair = _issue_pair(uow, user_id, role, holder.id if holder else None, family_id, policy)
             audit(uow, client, "refresh", "success", now, "user", user_id, user_id=user_id)
             uow.commit()
             return pair
@@ -201,8 +222,17 @@ def _reject_refresh(
         raise errors.InvalidRefreshToken()
     # Reuse of a rotated token: someone holds a copy. Revoke the whole family (RFC 9700).
     uow.tokens.revoke_family(state.family_id, now, policy.access_ttl)
-    audit(uow, client, "refresh_reuse_detected", "family_revoked", now, "user", state.user_id,
-          {"family_id": str(state.family_id)}, user_id=state.user_id)
+    audit(
+        uow,
+        client,
+        "refresh_reuse_detected",
+        "family_revoked",
+        now,
+        "user",
+        state.user_id,
+        {"family_id": str(state.family_id)},
+        user_id=state.user_id,
+    )
     uow.commit()
     raise errors.RefreshTokenReused()
 
@@ -267,8 +297,9 @@ def create_admin(uow: UnitOfWork, email: str, password: str, rounds: int) -> mod
             user = found[0]
         else:
             user = uow.users.add(email=email, password_hash=password_hash, role="admin", now=now)
-        audit(uow, model.Client(), "admin_created", "success", now, "user", user.id,
-              user_id=user.id)
+        audit(
+            uow, model.Client(), "admin_created", "success", now, "user", user.id, user_id=user.id
+        )
         uow.commit()
     return user
 

@@ -26,8 +26,9 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture(scope="session")
-def db_url(backend: str, tmp_path_factory: pytest.TempPathFactory,
-           pg_databases: PostgresDatabases) -> str:
+def db_url(
+    backend: str, tmp_path_factory: pytest.TempPathFactory, pg_databases: PostgresDatabases
+) -> str:
     url = database_url(backend, tmp_path_factory.mktemp(backend), pg_databases)
     upgrade(url)
     return url

@@ -35,24 +35,31 @@ def test_wrong_method_on_templated_path_lists_its_methods(client: TestClient) ->
 
 
 def test_wrong_content_type_is_415_envelope(client: TestClient) -> None:
-    response = client.post("/v1/auth/signup", content=b"email=x", headers={
-        "Content-Type": "application/x-www-form-urlencoded"})
+    response = client.post(
+        "/v1/auth/signup",
+        content=b"email=x",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
 
     assert response.status_code == 415
     assert f.error_code(response) == "unsupported_media_type"
 
 
 def test_malformed_json_is_400_envelope(client: TestClient) -> None:
-    response = client.post("/v1/auth/signup", content=b'{"email": ',
-                           headers={"Content-Type": "application/json"})
+    response = client.post(
+        "/v1/auth/signup", content=b'{"email": ', headers={"Content-Type": "application/json"}
+    )
 
     assert response.status_code == 400
     assert f.error_code(response) in ("malformed_body", "validation_error")
 
 
 def test_non_utf8_body_is_400_not_500(client: TestClient) -> None:
-    response = client.post("/v1/auth/signup", content=b'{"email": "\xff\xfe"}',
-                           headers={"Content-Type": "application/json"})
+    response = client.post(
+        "/v1/auth/signup",
+        content=b'{"email": "\xff\xfe"}',
+        headers={"Content-Type": "application/json"},
+    )
 
     assert response.status_code == 400
     assert f.error_code(response) in ("malformed_body", "validation_error")
@@ -94,8 +101,9 @@ def test_chunked_body_over_limit_is_413(make_client: AppFactory) -> None:
         yield b"a" * 4096
         yield b'"}'
 
-    response = small.post("/v1/auth/login", content=chunks(),
-                          headers={"Content-Type": "application/json"})
+    response = small.post(
+        "/v1/auth/login", content=chunks(), headers={"Content-Type": "application/json"}
+    )
 
     assert response.status_code == 413
     assert f.error_code(response) == "payload_too_large"
