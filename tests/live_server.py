@@ -35,7 +35,10 @@ def free_port() -> int:
 
 
 def server_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
-    """The environment for migrate and serve: a fresh SQLite file, test settings, fast bcrypt."""
+    """The environment for migrate and serve: a fresh SQLite file, test settings, fast bcrypt.
+
+    `overrides` win, e.g. `DATABASE_URL` for a PostgreSQL database.
+    """
     env = dict(os.environ)
     env.update(
         {
@@ -43,6 +46,8 @@ def server_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
             "APP_ENV": "test",
             "JWT_SECRET": secrets.token_hex(32),  # 64 random characters
             "BCRYPT_ROUNDS": "4",
+            "VALIDATE_RESPONSES": "true",  # a response that breaks the contract is a 500
+            "LOGIN_MAX_FAILURES_PER_IP": "1000",  # every test logs in from 127.0.0.1
             "PYTHONUNBUFFERED": "1",
         }
     )
