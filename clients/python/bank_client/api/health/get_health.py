@@ -29,6 +29,11 @@ def _parse_response(
 
         return response_200
 
+    if response.status_code == 400:
+        response_400 = ErrorEnvelope.from_dict(response.json())
+
+        return response_400
+
     if response.status_code == 500:
         response_500 = ErrorEnvelope.from_dict(response.json())
 
