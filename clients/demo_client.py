@@ -176,10 +176,15 @@ class ApiError(Exception):
 class BankApi:
     """The operations the demo needs, each returning the SDK model or raising `ApiError`."""
 
-    def __init__(self, base_url: str, timeout: float = 15.0) -> None:
+    def __init__(
+        self, base_url: str, timeout: float = 15.0, transport: httpx.BaseTransport | None = None
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self._timeout = httpx.Timeout(timeout)
-        self._anonymous = Client(base_url=f"{self.base_url}/v1", timeout=self._timeout)
+        self._httpx_args: dict[str, Any] = {} if transport is None else {"transport": transport}
+        self._anonymous = Client(
+            base_url=f"{self.base_url}/v1", timeout=self._timeout, httpx_args=self._httpx_args
+        )
         self._sessions: dict[str, AuthenticatedClient] = {}
 
     def close(self) -> None:
@@ -190,7 +195,10 @@ class BankApi:
     def _client(self, token: str) -> AuthenticatedClient:
         if token not in self._sessions:
             self._sessions[token] = AuthenticatedClient(
-                base_url=f"{self.base_url}/v1", token=token, timeout=self._timeout
+                base_url=f"{self.base_url}/v1",
+                token=token,
+                timeout=self._timeout,
+                httpx_args=self._httpx_args,
             )
         return self._sessions[token]
 
