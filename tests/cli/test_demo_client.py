@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import select
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -453,3 +456,75 @@ def account_balance(base_url: str, account: dict[str, Any]) -> int:
     assert response.status_code == 200, response.text
     balance: int = response.json()["balance"]
     return balance
+
+
+class Terminal:
+    """The demo client on a pseudo-terminal: `expect` text, then `send` a line."""
+
+    def __init__(self, *args: str) -> None:
+        import pty
+
+        self.master, slave = pty.openpty()
+        self.process = subprocess.Popen(
+            [sys.executable, str(DEMO_CLIENT), *args],
+            cwd=REPO_ROOT,
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            close_fds=True,
+        )
+        os.close(slave)
+        self.screen = ""
+        self.cursor = 0  # `expect` looks only past the previous match, like expect(1)
+
+    def expect(self, text: str, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while text not in self.screen[self.cursor :]:
+            remaining = deadline - time.monotonic()
+            assert remaining > 0, f"{text!r} never appeared in:\n{self.screen}"
+            ready, _, _ = select.select([self.master], [], [], remaining)
+            if ready:
+                try:
+                    chunk = os.read(self.master, 4096)
+                except OSError:  # the child closed the terminal
+                    chunk = b""
+                assert chunk, f"the client exited before {text!r}:\n{self.screen}"
+                self.screen += chunk.decode(errors="replace")
+        self.cursor = self.screen.index(text, self.cursor) + len(text)
+
+    def send(self, line: str) -> None:
+        os.write(self.master, line.encode() + b"\n")
+
+    def close(self) -> int:
+        try:
+            return self.process.wait(timeout=30)
+        finally:
+            os.close(self.master)
+
+
+def test_interactive_on_a_terminal_hides_the_password(live_server: str) -> None:
+    email = f"tty-{uuid.uuid4().hex[:12]}@example.com"
+    term = Terminal("--base-url", live_server)
+
+    term.expect("Choose 0-11: ")
+    term.send("1")
+    term.expect("Email: ")
+    term.send(email)
+    term.expect("Password (8+ characters): ")
+    term.send(PASSWORD)
+    for prompt, answer in [
+        ("First name: ", "Ada"),
+        ("Last name: ", "Lovelace"),
+        ("Date of birth (YYYY-MM-DD): ", "1990-12-10"),
+        ("Log in now? (y/n) [y]: ", "y"),
+    ]:
+        term.expect(prompt)
+        term.send(answer)
+    term.expect(f"Logged in as {email}.")
+    term.expect("Choose 0-11: ")
+    term.send("0")
+    term.expect("Bye.")
+
+    assert term.close() == 0
+    assert PASSWORD not in term.screen  # getpass does not echo it
+    assert "Traceback" not in term.screen
