@@ -26,7 +26,8 @@ export function drawBalanceChart(root, transactions, fallbackBalance, currency) 
   const max = Math.max(1, ...values);
   const plotW = WIDTH - PAD.left - PAD.right;
   const plotH = HEIGHT - PAD.top - PAD.bottom;
-  const x = (i) => PAD.left + (plotW * i) / (values.length - 1);
+  // One slot per value; the last balance holds until the right edge.
+  const x = (i) => PAD.left + (plotW * i) / values.length;
   const y = (v) => PAD.top + plotH - (plotH * v) / max;
   const r = (n) => Math.round(n * 10) / 10;
 
@@ -34,6 +35,7 @@ export function drawBalanceChart(root, transactions, fallbackBalance, currency) 
   for (let i = 1; i < values.length; i += 1) {
     line += ` H${r(x(i))} V${r(y(values[i]))}`;
   }
+  line += ` H${r(x(values.length))}`;
   const base = r(y(0));
   const area = `${line} V${base} H${r(x(0))} Z`;
 
