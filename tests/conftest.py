@@ -14,6 +14,9 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from bank.core.config import Settings
+from bank.core.logging import configure_logging
+
+configure_logging("INFO", "json")  # plain JSON lines, as in production (and fast)
 
 PG_ADMIN_URL = os.environ.get(
     "BANK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

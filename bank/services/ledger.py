@@ -66,7 +66,15 @@ def post_transaction(
         else:
             posting = tx.accounts.debit(req.account_id, req.amount, req.currency, holder)
         if posting is None:
-            _explain_failure(tx, holder, req.account_id, None, req.amount, req.currency)
+            _explain_failure(
+                tx,
+                holder,
+                req.account_id,
+                None,
+                req.amount,
+                req.currency,
+                debit_source=req.type == "withdrawal",
+            )
         assert posting is not None
         now = utcnow()
         row = _row(
@@ -170,7 +178,13 @@ def _post_both(tx: UnitOfWork, holder: UUID, req: TransferRequest) -> dict[UUID,
             posting = tx.accounts.credit(account_id, req.amount, req.currency, None)
         if posting is None:
             _explain_failure(
-                tx, holder, req.from_account_id, req.to_account_id, req.amount, req.currency
+                tx,
+                holder,
+                req.from_account_id,
+                req.to_account_id,
+                req.amount,
+                req.currency,
+                debit_source=True,
             )
         assert posting is not None
         postings[account_id] = posting
@@ -184,11 +198,13 @@ def _explain_failure(
     target_id: UUID | None,
     amount: int,
     currency: str,
+    *,
+    debit_source: bool,
 ) -> None:
     """A conditional update matched nothing: say which rule failed, in a fixed precedence.
 
-    Runs only on the failure path. For a deposit the single account is the `source` and it is
-    credited, so funds are not checked for it.
+    Runs only on the failure path. `source` is the caller's account (for a deposit, the one
+    credited); `target` is a transfer's destination.
     """
     ids = (source_id,) if target_id is None else (source_id, target_id)
     states = tx.accounts.states(*ids)
@@ -206,17 +222,17 @@ def _explain_failure(
     for state in (source, target):
         if state is not None and state.status != "active":
             raise errors.AccountNotActive(account_id=str(state.id), status=state.status)
-    _explain_balance(source, target, amount, is_deposit=target_id is None)
+    _explain_balance(source, target, amount, debit_source=debit_source)
 
 
 def _explain_balance(
-    source: AccountState, target: AccountState | None, amount: int, *, is_deposit: bool
+    source: AccountState, target: AccountState | None, amount: int, *, debit_source: bool
 ) -> None:
-    if not is_deposit and source.balance < amount:
+    if debit_source and source.balance < amount:
         raise errors.InsufficientFunds(
             account_id=str(source.id), balance=source.balance, amount=amount
         )
-    credited = source if is_deposit else target
+    credited = target if debit_source else source
     if credited is not None and credited.balance > model.MAX_BALANCE - amount:
         raise errors.BalanceLimitExceeded(account_id=str(credited.id))
     # Every rule holds now: the row changed between the update and this read. Run again.

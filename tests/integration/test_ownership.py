@@ -62,15 +62,27 @@ def id_taking_operations() -> list[Operation]:
         for method, operation in item.items():
             if method not in ("get", "post", "patch", "put", "delete"):
                 continue
-            params = tuple(p["name"] for p in _parameters(operation)
-                           if p["in"] in ("path", "query") and ID_PATTERN.search(p["name"]))
+            params = tuple(
+                p["name"]
+                for p in _parameters(operation)
+                if p["in"] in ("path", "query") and ID_PATTERN.search(p["name"])
+            )
             body = _body_schema(operation)
-            fields = tuple(name for name in (body or {}).get("properties", {})
-                           if ID_PATTERN.search(name))
+            fields = tuple(
+                name for name in (body or {}).get("properties", {}) if ID_PATTERN.search(name)
+            )
             if params or fields:
                 example = copy.deepcopy(body.get("example")) if body else None
-                found.append(Operation(method.upper(), "/v1" + template,
-                                       operation["operationId"], params, fields, example))
+                found.append(
+                    Operation(
+                        method.upper(),
+                        "/v1" + template,
+                        operation["operationId"],
+                        params,
+                        fields,
+                        example,
+                    )
+                )
     return found
 
 
@@ -92,13 +104,17 @@ def world(client: TestClient) -> World:
     second = f.account(client, owner)
     moved = f.transfer(client, owner, source["id"], second["id"], 100).json()
     rows = client.get(f"/v1/transactions?account_id={source['id']}", headers=owner.headers)
-    card = client.post("/v1/cards", json={"account_id": source["id"], "type": "virtual"},
-                       headers=owner.headers).json()
+    card = client.post(
+        "/v1/cards", json={"account_id": source["id"], "type": "virtual"}, headers=owner.headers
+    ).json()
     intruder_account = f.funded_account(client, intruder, 5_000)
     objects = {
-        "holder_id": owner.holder_id, "account_id": source["id"],
-        "from_account_id": source["id"], "transaction_id": rows.json()["data"][0]["id"],
-        "transfer_id": moved["id"], "card_id": card["id"],
+        "holder_id": owner.holder_id,
+        "account_id": source["id"],
+        "from_account_id": source["id"],
+        "transaction_id": rows.json()["data"][0]["id"],
+        "transfer_id": moved["id"],
+        "card_id": card["id"],
     }
     return World(owner, intruder, objects, intruder_account["id"])
 
@@ -126,9 +142,20 @@ def _request(world: World, op: Operation) -> tuple[str, dict[str, str], dict[str
 def test_the_contract_has_id_taking_operations() -> None:
     ids = {op.operation_id for op in OPERATIONS}
 
-    assert {"get_account", "update_account", "get_card", "update_card", "get_statement",
-            "create_transfer", "create_transaction", "create_card", "get_transaction",
-            "get_transfer", "get_account_holder", "list_transactions"} <= ids
+    assert {
+        "get_account",
+        "update_account",
+        "get_card",
+        "update_card",
+        "get_statement",
+        "create_transfer",
+        "create_transaction",
+        "create_card",
+        "get_transaction",
+        "get_transfer",
+        "get_account_holder",
+        "list_transactions",
+    } <= ids
 
 
 @pytest.mark.parametrize("op", OPERATIONS, ids=[op.operation_id for op in OPERATIONS])
@@ -149,8 +176,12 @@ def test_foreign_answer_equals_missing_answer(
     client: TestClient, world: World, op: Operation
 ) -> None:
     path, query, body = _request(world, op)
-    missing = World(world.owner, world.intruder,
-                    {k: str(uuid.uuid4()) for k in world.objects}, world.intruder_account)
+    missing = World(
+        world.owner,
+        world.intruder,
+        {k: str(uuid.uuid4()) for k in world.objects},
+        world.intruder_account,
+    )
     m_path, m_query, m_body = _request(missing, op)
     headers = world.intruder.headers
 
@@ -162,16 +193,19 @@ def test_foreign_answer_equals_missing_answer(
 
 
 def test_intruder_changed_nothing(client: TestClient, world: World) -> None:
-    account = client.get(f"/v1/accounts/{world.objects['account_id']}",
-                         headers=world.owner.headers).json()
+    account = client.get(
+        f"/v1/accounts/{world.objects['account_id']}", headers=world.owner.headers
+    ).json()
     card = client.get(f"/v1/cards/{world.objects['card_id']}", headers=world.owner.headers).json()
 
     assert account["balance"] == 9_900 and account["status"] == "active"
     assert card["status"] == "active"
 
 
-@pytest.mark.parametrize("path", ["/v1/accounts", "/v1/transactions", "/v1/transfers",
-                                  "/v1/cards", "/v1/account-holders"])
+@pytest.mark.parametrize(
+    "path",
+    ["/v1/accounts", "/v1/transactions", "/v1/transfers", "/v1/cards", "/v1/account-holders"],
+)
 def test_lists_never_include_foreign_objects(client: TestClient, world: World, path: str) -> None:
     response = client.get(path, params={"limit": 100}, headers=world.intruder.headers)
 
