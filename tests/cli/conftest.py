@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-TESTS_DIR = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(TESTS_DIR))
-
-from live_server import run_live_server  # noqa: E402
+from tests.live_server import run_live_server
 
 
 @pytest.fixture(scope="session")

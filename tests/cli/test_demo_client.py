@@ -14,7 +14,8 @@ from typing import Any
 
 import httpx
 import pytest
-from live_server import free_port
+
+from tests.live_server import free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEMO_CLIENT = REPO_ROOT / "clients" / "demo_client.py"

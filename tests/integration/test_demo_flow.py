@@ -7,19 +7,15 @@ test asserts one behaviour of it.
 
 from __future__ import annotations
 
-import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from live_server import run_live_server
+from tests.live_server import run_live_server
 
 PASSWORD = "correct-horse-battery"
 DEPOSIT = 10_000

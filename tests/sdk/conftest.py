@@ -8,16 +8,14 @@ from pathlib import Path
 
 import pytest
 
-TESTS_DIR = Path(__file__).resolve().parents[1]
-SDK_DIR = TESTS_DIR.parent / "clients" / "python"
+from tests.live_server import run_live_server
 
-sys.path.insert(0, str(TESTS_DIR))
+SDK_DIR = Path(__file__).resolve().parents[2] / "clients" / "python"
+
 try:
     import bank_client  # noqa: F401  (installed: pip install ./clients/python)
 except ImportError:  # a bare checkout: use the committed SDK in place
     sys.path.insert(0, str(SDK_DIR))
-
-from live_server import run_live_server  # noqa: E402
 
 
 @pytest.fixture(scope="session")
