@@ -1,12 +1,12 @@
-"""Alembic environment: the URL comes from the config (set by bank.db.migrations) or DATABASE_URL."""
+"""Alembic environment: the URL comes from bank.db.migrations or from DATABASE_URL."""
 
 from __future__ import annotations
 
 import os
 
-from alembic import context
 from sqlalchemy import create_engine, pool
 
+from alembic import context
 from bank.db.models import Base
 
 config = context.config
@@ -19,8 +19,9 @@ def _url() -> str:
 
 
 def run_migrations_offline() -> None:
-    context.configure(url=_url(), target_metadata=target_metadata, literal_binds=True,
-                      render_as_batch=True)
+    context.configure(
+        url=_url(), target_metadata=target_metadata, literal_binds=True, render_as_batch=True
+    )
     with context.begin_transaction():
         context.run_migrations()
 
@@ -28,11 +29,15 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     url = _url()
     if url.startswith("sqlite:///"):
-        os.makedirs(os.path.dirname(os.path.abspath(url[len("sqlite:///"):])), exist_ok=True)
+        os.makedirs(os.path.dirname(os.path.abspath(url[len("sqlite:///") :])), exist_ok=True)
     engine = create_engine(url, poolclass=pool.NullPool)
     with engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=target_metadata,
-                          render_as_batch=True, compare_type=True)
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            render_as_batch=True,
+            compare_type=True,
+        )
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()

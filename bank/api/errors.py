@@ -52,7 +52,12 @@ _MESSAGES = {
     501: "This operation is not implemented yet.",
     503: "The service is temporarily unavailable.",
 }
-_QUOTED = re.compile(r"'([A-Za-z_][A-Za-z0-9_]*)'")
+_REQUIRED = re.compile(r"'([A-Za-z_][A-Za-z0-9_]*)' is a required property")
+_UNEXPECTED = re.compile(r"\('([A-Za-z_][A-Za-z0-9_]*)' (?:was|were) unexpected\)")
+_PARAMETER = re.compile(r"(?:query|path|header) parameter '?([A-Za-z_][A-Za-z0-9_-]*)'?")
+_TRAILING = re.compile(r" - '([A-Za-z_][A-Za-z0-9_.]*)'$")
+_PROPERTY_PATH = re.compile(r"\['properties'\]\['([^']+)'\]")
+_JSON_DECODE = re.compile(r"line \d+ column \d+ \(char \d+\)")
 
 
 def request_id() -> str:
@@ -111,10 +116,19 @@ def _problem_message(exc: ProblemException) -> tuple[str, dict[str, Any]]:
         extra = re.search(r"parameter\(s\) (.*) not in spec", first)
         details["extra_parameters"] = extra.group(1).split(",") if extra else []
         return first[:500], details
-    match = _QUOTED.search(first)
-    if match:
-        details["field"] = match.group(1)
+    field = _field(first, detail)
+    if field:
+        details["field"] = field
     return first[:500] or _MESSAGES.get(exc.status, "The request is invalid."), details
+
+
+def _field(first: str, detail: str) -> str | None:
+    for pattern in (_REQUIRED, _UNEXPECTED, _TRAILING, _PARAMETER):
+        match = pattern.search(first)
+        if match:
+            return match.group(1)
+    properties = _PROPERTY_PATH.findall(detail)
+    return properties[-1] if properties else None
 
 
 async def problem_error(_: ConnexionRequest, exc: Exception) -> ConnexionResponse:
@@ -137,8 +151,7 @@ async def problem_error(_: ConnexionRequest, exc: Exception) -> ConnexionRespons
 
 
 def _is_malformed_body(exc: ProblemException) -> bool:
-    detail = str(exc.detail or "").lower()
-    return "json" in detail and ("decode" in detail or "expecting" in detail or "parse" in detail)
+    return bool(_JSON_DECODE.search(str(exc.detail or "")))
 
 
 async def http_error(_: ConnexionRequest, exc: Exception) -> ConnexionResponse:

@@ -831,7 +831,8 @@ class LedgerAudit(Repository):
         row = self.conn.execute(
             text(
                 "SELECT (SELECT COUNT(*) FROM accounts), (SELECT COUNT(*) FROM transactions),"
-                " (SELECT COUNT(*) FROM transfers), (SELECT COALESCE(SUM(balance), 0) FROM accounts)"
+                " (SELECT COUNT(*) FROM transfers),"
+                " (SELECT COALESCE(SUM(balance), 0) FROM accounts)"
             )
         ).one()
         return {

@@ -298,15 +298,13 @@ def test_overdrawn_transfer_shows_insufficient_funds_inline(
     form.get_by_label("From account").select_option(alice_account)
     form.get_by_label("To account id").fill(bob_account)
     form.get_by_label("Amount").fill("10.01")
-    page.evaluate(
-        """() => {
+    page.evaluate("""() => {
             const fieldset = document.querySelector("#transfer-form fieldset");
             window.transferFormWasDisabled = false;
             new MutationObserver(() => {
                 if (fieldset.disabled) window.transferFormWasDisabled = true;
             }).observe(fieldset, { attributes: true, attributeFilter: ["disabled"] });
-        }"""
-    )
+        }""")
 
     form.get_by_role("button", name="Transfer").click()
 
@@ -390,12 +388,10 @@ def test_readable_at_375px_without_horizontal_scroll(page: Page, screenshot_dir:
 def test_every_control_is_labelled(page: Page) -> None:
     page.goto("/")
 
-    unlabelled = page.evaluate(
-        """() => [...document.querySelectorAll("input, select, button")]
+    unlabelled = page.evaluate("""() => [...document.querySelectorAll("input, select, button")]
             .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute("aria-label")
                             && !el.textContent.trim())
-            .map((el) => el.outerHTML)"""
-    )
+            .map((el) => el.outerHTML)""")
 
     assert unlabelled == []
     expect(page.locator("#status")).to_have_attribute("aria-live", "polite")

@@ -31,12 +31,11 @@ def _resolve(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def _parameters(operation: dict[str, Any]) -> list[dict[str, Any]]:
-    params = []
-    for param in operation.get("parameters", []):
-        if "$ref" in param:
-            param = SPEC["components"]["parameters"][param["$ref"].rsplit("/", 1)[-1]]
-        params.append(param)
-    return params
+    components = SPEC["components"]["parameters"]
+    return [
+        components[p["$ref"].rsplit("/", 1)[-1]] if "$ref" in p else p
+        for p in operation.get("parameters", [])
+    ]
 
 
 def _body_schema(operation: dict[str, Any]) -> dict[str, Any] | None:

@@ -1,0 +1,256 @@
+"""Ledger verification, migrations, the CLI, logs, and the operations the contract lists."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import uuid
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, inspect, text
+from starlette.testclient import TestClient
+
+from bank.app import load_spec
+from bank.cli import main as bank_cli
+from bank.db.migrations import downgrade, upgrade
+from bank.domain import rules
+from tests import factories as f
+from tests.conftest import PostgresDatabases, database_url, make_settings
+
+# ------------------------------------------------------------------ ledger verify
+
+
+def _ledger_with_money(client: TestClient) -> tuple[f.Customer, str, str]:
+    owner = f.customer(client)
+    source = f.funded_account(client, owner, 1000)
+    target = f.account(client, owner)
+    f.transfer(client, owner, source["id"], target["id"], 400)
+    return owner, source["id"], target["id"]
+
+
+@pytest.fixture
+def private_db(backend: str, tmp_path: Any, pg_databases: PostgresDatabases) -> str:
+    url = database_url(backend, tmp_path, pg_databases)
+    upgrade(url)
+    return url
+
+
+@pytest.fixture
+def private_client(private_db: str) -> Any:
+    from bank.app import create_app
+
+    app = create_app(make_settings(private_db))
+    with app.test_client(raise_server_exceptions=False) as test_client:
+        yield test_client
+    app.engine.dispose()
+
+
+def _id(engine: Any, value: str) -> Any:
+    return uuid.UUID(value) if engine.dialect.name == "postgresql" else uuid.UUID(value).hex
+
+
+def test_ledger_verify_passes_on_a_healthy_ledger(
+    private_client: TestClient,
+    private_db: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _ledger_with_money(private_client)
+    monkeypatch.setenv("DATABASE_URL", private_db)
+
+    assert bank_cli(["ledger", "verify", "--json"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    report = json.loads(next(line for line in lines if line.startswith('{"ok"')))
+    assert report["ok"] and report["totals"]["total_balance"] == 1000
+
+
+@pytest.mark.parametrize(
+    "breakage",
+    [
+        "UPDATE accounts SET balance = balance + 1 WHERE id = :a",
+        "UPDATE transactions SET amount = amount + 5 WHERE account_id = :a AND type = 'deposit'",
+        "DELETE FROM transactions WHERE account_id = :b",
+        "UPDATE transactions SET currency = 'EUR' WHERE account_id = :b",
+    ],
+    ids=["balance-drift", "row-amount", "half-transfer", "currency"],
+)
+def test_ledger_verify_catches_a_broken_ledger(
+    private_client: TestClient,
+    private_db: str,
+    monkeypatch: pytest.MonkeyPatch,
+    breakage: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _, source, target = _ledger_with_money(private_client)
+    engine = create_engine(private_db)
+    with engine.begin() as conn:
+        conn.execute(text(breakage), {"a": _id(engine, source), "b": _id(engine, target)})
+    engine.dispose()
+    monkeypatch.setenv("DATABASE_URL", private_db)
+
+    assert bank_cli(["ledger", "verify"]) == 1
+    assert "VIOLATION" in capsys.readouterr().out
+
+
+# ------------------------------------------------------------------ migrations
+
+
+def test_migrations_upgrade_and_downgrade_cleanly(
+    backend: str, tmp_path: Any, pg_databases: PostgresDatabases
+) -> None:
+    url = database_url(backend, tmp_path, pg_databases)
+
+    upgrade(url)
+    engine = create_engine(url)
+    tables = set(inspect(engine).get_table_names())
+    engine.dispose()
+    downgrade(url, "base")
+    engine = create_engine(url)
+    remaining = set(inspect(engine).get_table_names()) - {"alembic_version"}
+    engine.dispose()
+
+    assert {
+        "users",
+        "accounts",
+        "transactions",
+        "transfers",
+        "cards",
+        "audit_events",
+        "idempotency_keys",
+        "revoked_tokens",
+        "refresh_tokens",
+    } <= tables
+    assert remaining == set()
+
+
+def test_production_refuses_a_schema_behind_head(
+    backend: str, tmp_path: Any, pg_databases: PostgresDatabases
+) -> None:
+    from bank.app import create_app
+
+    url = database_url(backend, tmp_path, pg_databases)  # empty: no migrations applied
+    app = create_app(make_settings(url, app_env="production"))
+
+    with pytest.raises(Exception), app.test_client():
+        pass
+    app.engine.dispose()
+
+
+# ------------------------------------------------------------------ CLI
+
+
+def test_create_admin_takes_password_from_env_not_arguments(
+    private_db: str, monkeypatch: pytest.MonkeyPatch, private_client: TestClient
+) -> None:
+    email = f.unique_email("ops")
+    monkeypatch.setenv("DATABASE_URL", private_db)
+    monkeypatch.setenv("BANK_ADMIN_PASSWORD", f.PASSWORD)
+    monkeypatch.setenv("BCRYPT_ROUNDS", "4")
+
+    assert bank_cli(["create-admin", "--email", email]) == 0
+    token = f.login(private_client, email)["access_token"]
+    me = private_client.get("/v1/auth/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.json()["role"] == "admin"
+
+
+def test_create_admin_without_password_source_fails(
+    private_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", private_db)
+    monkeypatch.delenv("BANK_ADMIN_PASSWORD", raising=False)
+
+    result = subprocess.run(
+        [sys.executable, "-m", "bank.cli", "create-admin", "--email", "x@example.com"],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        env={"DATABASE_URL": private_db, "PATH": "/usr/bin:/bin"},
+        check=False,
+    )
+
+    assert result.returncode == 2
+    assert "BANK_ADMIN_PASSWORD" in result.stderr
+
+
+def test_invalid_configuration_exits_with_a_clear_message() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bank.cli", "migrate"],
+        capture_output=True,
+        text=True,
+        env={"APP_ENV": "production", "PATH": "/usr/bin:/bin"},
+        check=False,
+    )
+
+    assert result.returncode == 2
+    assert "JWT_SECRET" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_purge_removes_expired_rows(
+    private_db: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    engine = create_engine(private_db)
+    with engine.begin() as conn:
+        conn.execute(
+            text("INSERT INTO revoked_tokens (jti, expires_at) VALUES ('j1', :t)"),
+            {"t": "2000-01-01 00:00:00"},
+        )
+    engine.dispose()
+    monkeypatch.setenv("DATABASE_URL", private_db)
+
+    assert bank_cli(["purge"]) == 0
+    assert "purged 1" in capsys.readouterr().out
+
+
+# ------------------------------------------------------------------ the contract is served
+
+
+def test_every_operation_in_the_contract_is_implemented(client: TestClient) -> None:
+    """Operations answer 501 until implemented; this list must stay empty."""
+    import importlib
+
+    spec = load_spec()
+    missing = []
+    for item in spec["paths"].values():
+        for method, operation in item.items():
+            if method in ("get", "post", "patch", "put", "delete"):
+                module = importlib.import_module(operation["x-openapi-router-controller"])
+                if not hasattr(module, operation["operationId"]):
+                    missing.append(operation["operationId"])
+
+    assert missing == []
+
+
+# ------------------------------------------------------------------ logs
+
+
+def test_access_log_line_and_no_secrets_in_logs(
+    client: TestClient, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    numbers: list[str] = []
+    original = rules.new_card_number
+
+    def remember() -> str:
+        numbers.append(original())
+        return numbers[-1]
+
+    monkeypatch.setattr(rules, "new_card_number", remember)
+    capfd.readouterr()
+    owner = f.customer(client)
+    account = f.account(client, owner)
+    client.post(
+        "/v1/cards", json={"account_id": account["id"], "type": "virtual"}, headers=owner.headers
+    )
+    client.get("/v1/nope", headers={"X-Request-Id": "log-test-1"})
+
+    out = capfd.readouterr().out
+    lines = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    access = [line for line in lines if line.get("event") == "request"]
+    assert numbers and numbers[0] not in out and numbers[0][-8:] not in out
+    assert f.PASSWORD not in out and owner.token not in out and owner.refresh_token not in out
+    by_route = {line["route"]: line for line in access}
+    card_line = by_route["/v1/cards"]
+    assert card_line["user_id"] == owner.user_id and card_line["status_code"] == 201
+    assert {"timestamp", "level", "request_id", "method", "duration_ms"} <= set(card_line)
+    assert any(line["request_id"] == "log-test-1" and line["status_code"] == 404 for line in access)
