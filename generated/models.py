@@ -81,15 +81,22 @@ class SignupRequest(BaseModel):
     password: Annotated[
         str,
         Field(
-            description='8 characters at least, 72 bytes of UTF-8 at most.',
+            description='8 characters at least, 72 bytes of UTF-8 at most; no NUL characters.',
             examples=['correct-horse-battery'],
             max_length=72,
             min_length=8,
+            pattern='^[^\\x00]*$',
         ),
     ]
-    first_name: Annotated[str, Field(examples=['Ada'], max_length=100, min_length=1, pattern='\\S')]
+    first_name: Annotated[
+        str,
+        Field(examples=['Ada'], max_length=100, min_length=1, pattern='^[^\\x00]*\\S[^\\x00]*$'),
+    ]
     last_name: Annotated[
-        str, Field(examples=['Lovelace'], max_length=100, min_length=1, pattern='\\S')
+        str,
+        Field(
+            examples=['Lovelace'], max_length=100, min_length=1, pattern='^[^\\x00]*\\S[^\\x00]*$'
+        ),
     ]
     dob: Annotated[
         date, Field(description='Date of birth; a real date in the past.', examples=['1990-12-10'])
@@ -100,9 +107,15 @@ class LoginRequest(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
     )
-    email: Annotated[str, Field(examples=['ada@example.com'], max_length=254, min_length=1)]
+    email: Annotated[
+        str,
+        Field(examples=['ada@example.com'], max_length=254, min_length=1, pattern='^[^\\x00]+$'),
+    ]
     password: Annotated[
-        str, Field(examples=['correct-horse-battery'], max_length=1024, min_length=1)
+        str,
+        Field(
+            examples=['correct-horse-battery'], max_length=1024, min_length=1, pattern='^[^\\x00]+$'
+        ),
     ]
 
 
@@ -113,7 +126,10 @@ class RefreshRequest(BaseModel):
     refresh_token: Annotated[
         str,
         Field(
-            examples=['rt_Zk3m2X9q4c8b1v7n6m5l4k3j2h1g0f9e8d7c6b5a4'], max_length=512, min_length=1
+            examples=['rt_Zk3m2X9q4c8b1v7n6m5l4k3j2h1g0f9e8d7c6b5a4'],
+            max_length=512,
+            min_length=1,
+            pattern='^[\\x21-\\x7E]+$',
         ),
     ]
 
@@ -264,7 +280,9 @@ class TransactionCreate(BaseModel):
         ),
     ]
     currency: Currency
-    description: Annotated[str | None, Field(examples=['Salary'], max_length=140)] = None
+    description: Annotated[
+        str | None, Field(examples=['Salary'], max_length=140, pattern='^[^\\x00]*$')
+    ] = None
 
 
 class Transaction(BaseModel):
@@ -322,7 +340,9 @@ class TransferCreate(BaseModel):
         ),
     ]
     currency: Currency
-    description: Annotated[str | None, Field(examples=['Rent'], max_length=140)] = None
+    description: Annotated[
+        str | None, Field(examples=['Rent'], max_length=140, pattern='^[^\\x00]*$')
+    ] = None
 
 
 class Transfer(BaseModel):

@@ -571,3 +571,31 @@ def test_admin_reads_everything_but_cannot_move_money(
     assert opened_for.status_code == 201 and opened_for.json()["holder_id"] == alice.holder_id
     assert me["role"] == "admin" and "account_holder" not in me
     assert f.balance(client, alice, account["id"]) == 100
+
+
+@pytest.mark.parametrize("field", ["description"])
+def test_nul_characters_are_rejected_not_stored(
+    client: TestClient, alice: f.Customer, field: str
+) -> None:
+    account = f.account(client, alice)
+
+    response = client.post(
+        "/v1/transactions",
+        headers=alice.headers,
+        json={
+            "account_id": account["id"],
+            "type": "deposit",
+            "amount": 5,
+            "currency": "USD",
+            field: "bad\u0000value",
+        },
+    )
+
+    assert response.status_code == 400
+    assert f.balance(client, alice, account["id"]) == 0
+
+
+def test_nul_in_login_email_is_a_400_not_a_500(client: TestClient) -> None:
+    response = client.post("/v1/auth/login", json={"email": "a\u0000@b.c", "password": "x"})
+
+    assert response.status_code == 400

@@ -478,7 +478,7 @@ export interface components {
              */
             email: string;
             /**
-             * @description 8 characters at least, 72 bytes of UTF-8 at most.
+             * @description 8 characters at least, 72 bytes of UTF-8 at most; no NUL characters.
              * @example correct-horse-battery
              */
             password: string;

@@ -18,7 +18,8 @@ class SignupRequest:
 
     Attributes:
         email (str): Trimmed and lower-cased before it is stored; unique regardless of case. Example: ada@example.com.
-        password (str): 8 characters at least, 72 bytes of UTF-8 at most. Example: correct-horse-battery.
+        password (str): 8 characters at least, 72 bytes of UTF-8 at most; no NUL characters. Example: correct-horse-
+            battery.
         first_name (str):  Example: Ada.
         last_name (str):  Example: Lovelace.
         dob (datetime.date): Date of birth; a real date in the past. Example: 1990-12-10.
