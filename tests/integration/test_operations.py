@@ -254,3 +254,27 @@ def test_access_log_line_and_no_secrets_in_logs(
     assert card_line["user_id"] == owner.user_id and card_line["status_code"] == 201
     assert {"timestamp", "level", "request_id", "method", "duration_ms"} <= set(card_line)
     assert any(line["request_id"] == "log-test-1" and line["status_code"] == 404 for line in access)
+
+
+def test_bank_serve_exits_non_zero_when_database_is_unreachable() -> None:
+    from tests.live_server import free_port
+
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "APP_ENV": "test",
+        "JWT_SECRET": "s" * 40,
+        "DATABASE_URL": "postgresql+psycopg://postgres@127.0.0.1:1/nowhere",
+        "PORT": str(free_port()),
+    }
+
+    result = subprocess.run(
+        [sys.executable, "-m", "bank.cli", "serve"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode != 0
+    assert "database_unreachable" in result.stdout + result.stderr
