@@ -1,0 +1,1 @@
+"""Load benchmark, data-scaling check, profiler driver and their shared harness."""
