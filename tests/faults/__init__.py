@@ -1,0 +1,1 @@
+"""Fault injection against the production server (`pytest -m faults tests/faults`)."""

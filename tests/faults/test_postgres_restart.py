@@ -1,0 +1,102 @@
+"""(b) PostgreSQL restarted in the middle of load (a throwaway cluster of our own)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from tests.faults import support
+from tests.faults.conftest import ThrowawayPostgres
+from tests.perf import harness
+from tests.perf.harness import Model, Server
+
+pytestmark = [pytest.mark.faults, pytest.mark.timeout(150)]
+DOWN_SECONDS = 5.0
+
+
+async def _probe(base: str, user: support.bench.User) -> dict[str, object]:
+    """While the database is down: readiness and an account read answer 503 (the load's
+    transfers check their own 503 envelopes)."""
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=20)) as s:
+        async with s.get(f"{base}/v1/health") as r:
+            health = (r.status, json.loads(await r.read()))
+        async with s.get(f"{base}/v1/health/live") as r:
+            live = r.status
+        async with s.get(f"{base}/v1/accounts/{user.account}", headers=user.headers) as r:
+            read = (r.status, json.loads(await r.read()))
+    return {"health": health, "live": live, "read": read}
+
+
+async def _scenario(
+    server: Server, pg: ThrowawayPostgres
+) -> tuple[support.LoadStats, Model, dict[str, object], float]:
+    model = Model()
+    users = await support.make_users(server.base_url, 6, model)
+    stats = support.LoadStats()
+    start = time.monotonic()
+    load = asyncio.create_task(
+        support.transfer_loop(
+            server.base_url,
+            users,
+            model,
+            stats,
+            clients=8,
+            until=start + 14,
+            resolve_by=start + 70,
+            tag="pgdown",
+        )
+    )
+    await asyncio.sleep(3)
+    await asyncio.to_thread(pg.stop)
+    await asyncio.sleep(1)
+    probe = await _probe(server.base_url, users[0])
+    await asyncio.sleep(DOWN_SECONDS - 1)
+    await asyncio.to_thread(pg.start)
+    restarted = time.monotonic()
+    recovered = -1.0
+    async with aiohttp.ClientSession() as s:
+        while time.monotonic() < restarted + 30:
+            async with s.get(f"{server.base_url}/v1/health") as r:
+                if r.status == 200:
+                    recovered = time.monotonic() - restarted
+                    break
+            await asyncio.sleep(0.2)
+    await load
+    return stats, model, probe, recovered
+
+
+def test_service_answers_503_while_postgres_is_down_and_recovers_by_itself(
+    throwaway_pg: ThrowawayPostgres, tmp_path: Path
+) -> None:
+    import psycopg
+
+    with psycopg.connect(throwaway_pg.admin_url, autocommit=True) as conn:
+        conn.execute("CREATE DATABASE bank")
+    url = harness.sqlalchemy_url(throwaway_pg.admin_url.rsplit("/", 1)[0] + "/bank")
+    env = harness.service_env(url)
+    harness.migrate(env, tmp_path / "migrate.log")
+
+    with Server(env, tmp_path / "server.log") as server:
+        stats, model, probe, recovered = asyncio.run(_scenario(server, throwaway_pg))
+
+    health_status, health_body = probe["health"]  # type: ignore[misc]
+    assert health_status == 503 and health_body["checks"]["database"] == "unavailable"
+    assert probe["live"] == 200
+    read_status, read_body = probe["read"]  # type: ignore[misc]
+    assert read_status == 503 and read_body["error"]["code"] == "service_unavailable"
+    assert 0 <= recovered < 30, "the service did not become ready again"
+    assert stats.bad_envelopes == []
+    assert {s for s in stats.attempts if s >= 500} <= {503}, stats.attempts
+    assert stats.attempts[503] > 0, "the load never saw the outage"
+    assert support.exactly_once(url, stats) == []
+    audit = harness.audit(url, env, model)
+    assert audit["ok"], audit["problems"]
+    print(
+        f"\nattempts {dict(stats.attempts)}, codes {dict(stats.error_codes)}, "
+        f"ready again {recovered:.1f}s after PostgreSQL restarted"
+    )
