@@ -37,7 +37,8 @@ def lint(session: nox.Session) -> None:
 def typecheck(session: nox.Session) -> None:
     """mypy --strict on bank/ (and the generated Python SDK)."""
     session.run(PY, "-m", "mypy", *session.posargs)
-    session.run(PY, "-m", "mypy", "--strict", "clients/python/bank_client")
+    with session.chdir("clients/python"):
+        session.run(PY, "-m", "mypy", "--strict", "bank_client")
 
 
 @nox.session(python=False)

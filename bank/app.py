@@ -189,7 +189,14 @@ def create_app(settings: Settings) -> BankApp:
         )
     routes, allowed = route_table(load_spec())
     metrics = Metrics(functools.partial(_pool_status, engine)) if settings.metrics_enabled else None
-    app = BankApp(connexion_app, wiring, routes, allowed, metrics)
+    app = BankApp(
+        connexion_app,
+        wiring,
+        routes,
+        allowed,
+        metrics,
+        serialize_writes=engine.dialect.name == "sqlite",
+    )
     app.engine = engine
     app.connexion_app = connexion_app
     return app

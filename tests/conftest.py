@@ -32,7 +32,7 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         "jwt_secret": TEST_SECRET,
         "bcrypt_rounds": 4,
         "validate_responses": True,
-        "log_level": "WARNING",
+        "log_level": "INFO",
         "login_max_failures_per_ip": 1000,
         "db_pool_size": 8,
     }

@@ -160,3 +160,22 @@ def test_app_without_metrics_has_no_metrics_route(tmp_path: Path) -> None:
     app = create_app(make_settings(url, metrics_enabled=False))
 
     assert app.test_client().get("/metrics").status_code == 404
+
+
+def test_access_log_modes(capfd: pytest.CaptureFixture[str]) -> None:
+    from bank.api.gateway import AccessLog
+    from bank.core.logging import configure_logging
+
+    configure_logging("INFO", "json")
+    capfd.readouterr()
+    quiet = AccessLog(fast=True, enabled=False)
+    console = AccessLog(fast=False, enabled=True)
+
+    quiet.write(route="/v1/x", method="GET", status=200, user_id=None, duration_ms=1.0)
+    quiet.write(route="/v1/x", method="GET", status=500, user_id=None, duration_ms=1.0)
+    console.write(route="/v1/y", method="GET", status=201, user_id="u", duration_ms=2.0)
+    lines = capfd.readouterr().out.splitlines()
+
+    assert len(lines) == 2
+    assert '"status_code": 500' in lines[0] and '"level": "error"' in lines[0]
+    assert '"route": "/v1/y"' in lines[1]
