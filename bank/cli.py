@@ -7,12 +7,14 @@ import getpass
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from pydantic import ValidationError
 
 from bank.core.config import Settings, settings_problems
 from bank.core.logging import configure_logging
+from bank.db.engine import make_engine
+from bank.db.uow import SqlAlchemyUnitOfWork
 
 EXIT_CONFIG = 2
 
@@ -23,6 +25,15 @@ def _settings() -> Settings:
     except ValidationError as exc:
         print(f"bank: invalid configuration: {settings_problems(exc)}", file=sys.stderr)
         raise SystemExit(EXIT_CONFIG) from None
+
+
+def _run[T](use_case: Callable[[SqlAlchemyUnitOfWork], T], database_url: str) -> T:
+    """Run one service call against DATABASE_URL with a short-lived engine."""
+    engine = make_engine(database_url)
+    try:
+        return use_case(SqlAlchemyUnitOfWork(engine))
+    finally:
+        engine.dispose()
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -66,8 +77,6 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_create_admin(args: argparse.Namespace) -> int:
-    from bank.db.engine import make_engine
-    from bank.db.uow import SqlAlchemyUnitOfWork
     from bank.domain.errors import BankError
     from bank.services import users
 
@@ -81,31 +90,22 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
         if getpass.getpass("Repeat password: ") != password:
             print("bank: passwords differ", file=sys.stderr)
             return EXIT_CONFIG
-    engine = make_engine(settings.database_url)
     try:
-        user = users.create_admin(
-            SqlAlchemyUnitOfWork(engine), args.email, password, settings.bcrypt_rounds
+        user = _run(
+            lambda uow: users.create_admin(uow, args.email, password, settings.bcrypt_rounds),
+            settings.database_url,
         )
     except BankError as exc:
         print(f"bank: {exc.code}: {exc.message}", file=sys.stderr)
         return EXIT_CONFIG
-    finally:
-        engine.dispose()
     print(f"admin {user.email} ({user.id}) is ready")
     return 0
 
 
 def cmd_ledger_verify(args: argparse.Namespace) -> int:
-    from bank.db.engine import make_engine
-    from bank.db.uow import SqlAlchemyUnitOfWork
     from bank.services.health import verify_ledger
 
-    settings = _settings()
-    engine = make_engine(settings.database_url)
-    try:
-        report = verify_ledger(SqlAlchemyUnitOfWork(engine))
-    finally:
-        engine.dispose()
+    report = _run(verify_ledger, _settings().database_url)
     if args.json:
         print(
             json.dumps(
@@ -130,16 +130,9 @@ def cmd_ledger_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_purge(_: argparse.Namespace) -> int:
-    from bank.db.engine import make_engine
-    from bank.db.uow import SqlAlchemyUnitOfWork
     from bank.services.users import purge_expired
 
-    settings = _settings()
-    engine = make_engine(settings.database_url)
-    try:
-        removed = purge_expired(SqlAlchemyUnitOfWork(engine))
-    finally:
-        engine.dispose()
+    removed = _run(purge_expired, _settings().database_url)
     print(f"purged {removed} expired rows")
     return 0
 

@@ -28,14 +28,7 @@ def create_card(
 def list_cards(
     token_info: dict[str, Any], account_id: str | None = None, limit: int = 20, offset: int = 0
 ) -> tuple[dict[str, Any], int]:
-    page = cards.list_cards(
-        deps.uow(),
-        deps.actor(token_info),
-        UUID(account_id) if account_id else None,
-        limit,
-        offset,
-    )
-    return deps.page_body(page, to_json(page.items)), 200
+    return deps.filtered_page(cards.list_cards, token_info, account_id, limit, offset)
 
 
 def get_card(token_info: dict[str, Any], card_id: str) -> tuple[dict[str, Any], int]:

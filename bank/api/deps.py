@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,7 +14,8 @@ import structlog
 
 from bank.core.config import Settings
 from bank.domain import errors
-from bank.domain.model import Actor, Client, Replayable, Role
+from bank.domain.model import Actor, Client, Page, Replayable, Role
+from bank.domain.serialize import to_json
 from bank.services.cards import CardPolicy
 from bank.services.uow import UnitOfWork, UnitOfWorkFactory
 from bank.services.users import AuthPolicy
@@ -103,3 +105,17 @@ def page_body(page: Any, items: list[Any]) -> dict[str, Any]:
 
 def replay_headers(result: Replayable) -> dict[str, str]:
     return {"Idempotent-Replayed": "true"} if result.replayed else {}
+
+
+def filtered_page(
+    list_fn: Callable[[UnitOfWork, Actor, UUID | None, int, int], Page[Any]],
+    token_info: dict[str, Any],
+    account_id: str | None,
+    limit: int,
+    offset: int,
+) -> tuple[dict[str, Any], int]:
+    """A list operation with the optional `account_id` filter, as a response."""
+    page = list_fn(
+        uow(), actor(token_info), UUID(account_id) if account_id else None, limit, offset
+    )
+    return page_body(page, to_json(page.items)), 200

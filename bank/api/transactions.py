@@ -35,14 +35,7 @@ def create_transaction(
 def list_transactions(
     token_info: dict[str, Any], account_id: str | None = None, limit: int = 20, offset: int = 0
 ) -> tuple[dict[str, Any], int]:
-    page = ledger.list_transactions(
-        deps.uow(),
-        deps.actor(token_info),
-        UUID(account_id) if account_id else None,
-        limit,
-        offset,
-    )
-    return deps.page_body(page, to_json(page.items)), 200
+    return deps.filtered_page(ledger.list_transactions, token_info, account_id, limit, offset)
 
 
 def get_transaction(token_info: dict[str, Any], transaction_id: str) -> tuple[dict[str, Any], int]:

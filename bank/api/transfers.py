@@ -34,14 +34,7 @@ def create_transfer(
 def list_transfers(
     token_info: dict[str, Any], account_id: str | None = None, limit: int = 20, offset: int = 0
 ) -> tuple[dict[str, Any], int]:
-    page = ledger.list_transfers(
-        deps.uow(),
-        deps.actor(token_info),
-        UUID(account_id) if account_id else None,
-        limit,
-        offset,
-    )
-    return deps.page_body(page, to_json(page.items)), 200
+    return deps.filtered_page(ledger.list_transfers, token_info, account_id, limit, offset)
 
 
 def get_transfer(token_info: dict[str, Any], transfer_id: str) -> tuple[dict[str, Any], int]:

@@ -21,6 +21,7 @@ from bank.services.common import (
     owner_scope,
     retrying,
     utcnow,
+    visible_scope,
 )
 from bank.services.uow import UnitOfWork
 
@@ -111,10 +112,7 @@ def list_cards(
     uow: UnitOfWork, actor: model.Actor, account_id: UUID | None, limit: int, offset: int
 ) -> model.Page[model.Card]:
     with uow:
-        ensure_token_live(uow, actor)
-        scope = owner_scope(actor)
-        if account_id is not None and uow.accounts.get(account_id, scope) is None:
-            raise errors.NotFound("Account not found.", account_id=str(account_id))
+        scope = visible_scope(uow, actor, account_id)
         return uow.cards.page(scope, account_id, limit, offset)
 
 

@@ -36,6 +36,15 @@ def owner_scope(actor: Actor) -> UUID | None:
     return actor.holder_id
 
 
+def visible_scope(uow: UnitOfWork, actor: Actor, account_id: UUID | None) -> UUID | None:
+    """The actor's owner scope, after checking that a filter account is visible (else 404)."""
+    ensure_token_live(uow, actor)
+    scope = owner_scope(actor)
+    if account_id is not None and uow.accounts.get(account_id, scope) is None:
+        raise errors.NotFound("Account not found.", account_id=str(account_id))
+    return scope
+
+
 def ensure_customer(actor: Actor, action: str) -> UUID:
     if actor.is_admin or actor.holder_id is None:
         raise errors.Forbidden(f"Only customers may {action}.")

@@ -24,6 +24,7 @@ from bank.services.common import (
     ensure_token_live,
     owner_scope,
     utcnow,
+    visible_scope,
 )
 from bank.services.uow import UnitOfWork
 
@@ -286,9 +287,7 @@ def list_transactions(
     uow: UnitOfWork, actor: model.Actor, account_id: UUID | None, limit: int, offset: int
 ) -> model.Page[model.Transaction]:
     with uow:
-        ensure_token_live(uow, actor)
-        scope = owner_scope(actor)
-        _ensure_visible(uow, account_id, scope)
+        scope = visible_scope(uow, actor, account_id)
         return uow.ledger.transactions(scope, account_id, limit, offset)
 
 
@@ -305,15 +304,8 @@ def list_transfers(
     uow: UnitOfWork, actor: model.Actor, account_id: UUID | None, limit: int, offset: int
 ) -> model.Page[model.Transfer]:
     with uow:
-        ensure_token_live(uow, actor)
-        scope = owner_scope(actor)
-        _ensure_visible(uow, account_id, scope)
+        scope = visible_scope(uow, actor, account_id)
         return uow.ledger.transfers(scope, account_id, limit, offset)
-
-
-def _ensure_visible(uow: UnitOfWork, account_id: UUID | None, scope: UUID | None) -> None:
-    if account_id is not None and uow.accounts.get(account_id, scope) is None:
-        raise errors.NotFound("Account not found.", account_id=str(account_id))
 
 
 def statement(
