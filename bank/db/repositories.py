@@ -297,6 +297,7 @@ class Accounts(Repository):
         return None if row is None else model.Account(**row._mapping)
 
 
+_TRANSFER_INSERT = insert(m.transfers)
 _acc = m.accounts.c
 _DEBIT = (
     update(m.accounts)
@@ -333,7 +334,7 @@ class Ledger(Repository):
         self.conn.execute(insert(m.transactions), rows)
 
     def add_transfer(self, transfer: model.Transfer) -> None:
-        self.conn.execute(insert(m.transfers).values(**_values(transfer)))
+        self.conn.execute(_TRANSFER_INSERT, _values(transfer))
 
     def transaction(
         self, transaction_id: uuid.UUID, holder_id: uuid.UUID | None
@@ -703,32 +704,27 @@ class Idempotency(Repository):
     def claim(
         self, user_id: uuid.UUID, operation: str, key: str, now: datetime
     ) -> tuple[bool, StoredResponse | None]:
-        """(claimed, stored): take the key's lock (PostgreSQL) and read a live stored response.
-
-        On SQLite the write transaction already serialises writers, so the claim always holds.
+        """(claimed, stored): take the key's lock and read a live stored response, in one
+        round trip. On PostgreSQL the lock is a transaction-scoped advisory lock (a concurrent
+        request with the key is told it is in flight); on SQLite the write transaction already
+        serialises writers, so the claim always holds. A row committed between this statement's
+        snapshot and the lock surfaces later as a unique violation, which the caller replays.
         """
-        k = m.idempotency_keys.c
-        stored = select(k.fingerprint, k.status_code, k.response_body, k.expires_at).where(
-            k.user_id == user_id, k.operation == operation, k.key == key
-        )
-        claimed = True
+        params = {"p_user": user_id, "p_operation": operation, "p_key": key}
+        row: Any
         if self.conn.dialect.name == "postgresql":
-            lock_id = advisory_key(str(user_id), operation, key)
-            got = self.conn.execute(select(func.pg_try_advisory_xact_lock(lock_id))).scalar()
-            claimed = bool(got)
-            if not claimed:
+            params["p_lock"] = advisory_key(str(user_id), operation, key)
+            row = self.conn.execute(_CLAIM_PG, params).one()
+            if not row.got:
                 return False, None
-        row = self.conn.execute(stored).first()
-        if row is None:
-            return claimed, None
+        else:
+            row = self.conn.execute(_CLAIM, params).first()
+        if row is None or row.fingerprint is None:
+            return True, None
         if row.expires_at <= now:
-            self.conn.execute(
-                delete(m.idempotency_keys).where(
-                    k.user_id == user_id, k.operation == operation, k.key == key
-                )
-            )
-            return claimed, None
-        return claimed, StoredResponse(row.fingerprint, row.status_code, row.response_body)
+            self.conn.execute(_FORGET, params)
+            return True, None
+        return True, StoredResponse(row.fingerprint, row.status_code, row.response_body)
 
     def store(
         self,
@@ -765,6 +761,23 @@ class Idempotency(Repository):
 
 
 _IDEMPOTENCY_INSERT = insert(m.idempotency_keys)
+_k = m.idempotency_keys.c
+_KEY_MATCH = and_(
+    _k.user_id == bindparam("p_user"),
+    _k.operation == bindparam("p_operation"),
+    _k.key == bindparam("p_key"),
+)
+_CLAIM = select(_k.fingerprint, _k.status_code, _k.response_body, _k.expires_at).where(_KEY_MATCH)
+_CLAIM_PG = select(
+    func.pg_try_advisory_xact_lock(bindparam("p_lock")).label("got"),
+    _k.fingerprint,
+    _k.status_code,
+    _k.response_body,
+    _k.expires_at,
+).select_from(
+    select(literal(1).label("one")).subquery("one").outerjoin(m.idempotency_keys, _KEY_MATCH)
+)
+_FORGET = delete(m.idempotency_keys).where(_KEY_MATCH)
 
 
 # ---------------------------------------------------------------- ledger verification
