@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export DATABASE_URL ?= sqlite:///./var/bank.db
 
-.PHONY: help run test venv lint typecheck codegen sdk unit integration fuzz browser bench \
+.PHONY: help run test venv lint typecheck codegen sdk unit integration fuzz browser faults bench \
         migrate clean docker-check audit
 
 help: ## List the targets
@@ -34,7 +34,7 @@ migrate: venv ## Apply migrations to DATABASE_URL
 	$(BIN)/bank migrate
 
 test: venv ## Lint, types, drift, unit, integration (SQLite + PostgreSQL), fuzzing, browser, coverage
-	$(BIN)/nox --no-venv -s lint typecheck codegen migrations tests fuzz browser sdk_check docker_check
+	$(BIN)/nox --no-venv -s lint typecheck codegen migrations tests fuzz browser faults sdk_check docker_check
 
 lint: venv ## ruff, black, import layers, spec validation and lint
 	$(BIN)/nox --no-venv -s lint
@@ -54,6 +54,9 @@ unit integration: venv
 
 fuzz: venv ## Schemathesis against the production server command
 	$(BIN)/nox --no-venv -s fuzz
+
+faults: venv ## Fault injection: killed worker, PostgreSQL restart, SQLite writers, slow clients
+	$(BIN)/nox --no-venv -s faults
 
 browser: venv ## Playwright + Debian Chromium against the live service
 	$(BIN)/nox --no-venv -s browser

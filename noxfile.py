@@ -92,6 +92,14 @@ def fuzz(session: nox.Session) -> None:
 
 
 @nox.session(python=False)
+def faults(session: nox.Session) -> None:
+    """Fault injection: kill -9 a worker, restart a throwaway PostgreSQL, SQLite writers in two
+    processes, slow clients; exactly-once effects and a clean money audit after each."""
+    session.run(PY, "-m", "pytest", "tests/faults", "-m", "faults", "-p", "no:cacheprovider",
+                *session.posargs)
+
+
+@nox.session(python=False)
 def browser(session: nox.Session) -> None:
     """Playwright for Python driving Debian's Chromium through the frontend."""
     session.run("bash", "scripts/install-chromium.sh", external=True)

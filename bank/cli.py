@@ -57,6 +57,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         access_log=False,
         lifespan="on",
         proxy_headers=True,
+        limit_concurrency=1000,
     )
     server = uvicorn.Server(config)
     server.run()

@@ -4,6 +4,7 @@
 gunicorn's settings and then applies `CONFIG_KWARGS` on top, so this class only overrides that.
 
 - `server_header=False`: no `Server: uvicorn` header (do not advertise the stack).
+- `limit_concurrency=1000`: a bound on open connections per worker (slowloris).
 - `lifespan="on"`: the app's lifespan must succeed. If the startup (settings, `SELECT 1`) fails,
   uvicorn never marks the server started, the worker exits with gunicorn's `WORKER_BOOT_ERROR`
   (3) and the master halts with "Worker failed to boot" and exit code 3, so the container
@@ -27,4 +28,8 @@ class BankUvicornWorker(UvicornWorker):  # type: ignore[misc]
         "loop": "uvloop",
         "http": "httptools",
         "lifespan": "on",
+        # Past this many open connections + tasks a worker answers 503 instead of accepting
+        # more: slow or stuck clients cannot exhaust file descriptors (put a proxy with header
+        # and body timeouts in front in production).
+        "limit_concurrency": 1000,
     }
