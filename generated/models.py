@@ -73,7 +73,7 @@ class SignupRequest(BaseModel):
     email: Annotated[
         EmailStr,
         Field(
-            description='Trimmed and lower-cased before it is stored; unique regardless of case.',
+            description='Trimmed and lower-cased before it is stored; unique regardless of case. It must be a\ndeliverable address: special-use domains (`.test`, `.local`, `.localhost`,\n`.invalid`, ...) are refused with 400 `validation_error`.\n',
             examples=['ada@example.com'],
             max_length=254,
         ),
@@ -99,7 +99,11 @@ class SignupRequest(BaseModel):
         ),
     ]
     dob: Annotated[
-        date, Field(description='Date of birth; a real date in the past.', examples=['1990-12-10'])
+        date,
+        Field(
+            description='Date of birth: a real calendar date from 1900-01-01 up to yesterday (a date today or\nin the future is 400 `validation_error`).\n',
+            examples=['1990-12-10'],
+        ),
     ]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -83,6 +83,7 @@ def idempotency_key() -> str | None:
 
 
 def parse_timestamp(value: str | None, field: str) -> datetime | None:
+    """An RFC 3339 query value as an aware UTC datetime, or a 400 naming the parameter."""
     if value is None:
         return None
     try:
@@ -93,7 +94,12 @@ def parse_timestamp(value: str | None, field: str) -> datetime | None:
         ) from None
     if parsed.tzinfo is None:
         raise errors.ValidationFailed(f"{field} must include a UTC offset.", field=field)
-    return parsed
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        raise errors.ValidationFailed(
+            f"{field} lies outside the years 0001-9999 in UTC.", field=field
+        ) from None
 
 
 def page_body(page: Any, items: list[Any]) -> dict[str, Any]:

@@ -41,7 +41,9 @@ def ensure_period(start: datetime, end: datetime) -> None:
 def ensure_past_date(value: date, today: date) -> None:
     if value >= today or value.year < 1900:
         raise errors.ValidationFailed(
-            "dob must be a real date in the past.", field="dob", value=value.isoformat()
+            "dob must be a date from 1900-01-01 up to yesterday.",
+            field="dob",
+            value=value.isoformat(),
         )
 
 

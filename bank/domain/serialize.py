@@ -9,7 +9,10 @@ from uuid import UUID
 
 
 def timestamp(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """RFC 3339 in UTC with microseconds; the year is always four digits (strftime's %Y is not
+    zero-padded below 1000)."""
+    utc = value.astimezone(UTC)
+    return f"{utc.year:04d}-{utc:%m-%dT%H:%M:%S.%f}Z"
 
 
 def to_json(value: Any) -> Any:

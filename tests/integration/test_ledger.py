@@ -599,3 +599,46 @@ def test_nul_in_login_email_is_a_400_not_a_500(client: TestClient) -> None:
     response = client.post("/v1/auth/login", json={"email": "a\u0000@b.c", "password": "x"})
 
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize("start", ["0001-01-01T00:00:00Z", "0999-05-06T18:28:43.730+13:50"])
+def test_statement_echoes_early_years_as_rfc3339(
+    client: TestClient, alice: f.Customer, start: str
+) -> None:
+    account = f.account(client, alice)
+
+    response = client.get(
+        f"/v1/statements/{account['id']}", params={"from": start}, headers=alice.headers
+    )
+
+    assert response.status_code == 200
+    assert response.json()["from"][:4] in ("0001", "0999")
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("from", "0001-01-01T00:00:00+13:00"), ("to", "9999-12-31T23:59:59-13:00")]
+)
+def test_statement_period_outside_utc_range_is_400(
+    client: TestClient, alice: f.Customer, name: str, value: str
+) -> None:
+    account = f.account(client, alice)
+
+    response = client.get(
+        f"/v1/statements/{account['id']}", params={name: value}, headers=alice.headers
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"]["details"]["field"] == name
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [("account_id=abc", "account_id"), ("limit=0", "limit"), ("offset=-3", "offset")],
+)
+def test_parameter_errors_name_the_parameter(
+    client: TestClient, alice: f.Customer, query: str, field: str
+) -> None:
+    response = client.get(f"/v1/transactions?{query}", headers=alice.headers)
+
+    assert response.status_code == 400
+    assert response.json()["error"]["details"]["field"] == field

@@ -473,7 +473,9 @@ export interface components {
         SignupRequest: {
             /**
              * Format: email
-             * @description Trimmed and lower-cased before it is stored; unique regardless of case.
+             * @description Trimmed and lower-cased before it is stored; unique regardless of case. It must be a
+             *     deliverable address: special-use domains (`.test`, `.local`, `.localhost`,
+             *     `.invalid`, ...) are refused with 400 `validation_error`.
              * @example ada@example.com
              */
             email: string;
@@ -488,7 +490,8 @@ export interface components {
             last_name: string;
             /**
              * Format: date
-             * @description Date of birth; a real date in the past.
+             * @description Date of birth: a real calendar date from 1900-01-01 up to yesterday (a date today or
+             *     in the future is 400 `validation_error`).
              * @example 1990-12-10
              */
             dob: string;
