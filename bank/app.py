@@ -24,10 +24,9 @@ from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
 from starlette.testclient import TestClient
 
-from bank.api import deps, errors, formats
+from bank.api import deps, errors, formats, validation
 from bank.api.gateway import Gateway
 from bank.api.metrics import Metrics
-from bank.api.validation import NamingParameterValidator
 from bank.core.config import Settings, settings_problems
 from bank.core.logging import configure_logging
 from bank.db.engine import make_engine, ping
@@ -165,7 +164,7 @@ def create_app(settings: Settings) -> BankApp:
         validate_responses=settings.validate_responses,
         pythonic_params=True,
         resolver_error=501,
-        validator_map={"parameter": NamingParameterValidator},
+        validator_map=validation.validator_map(),
         swagger_ui_options=SwaggerUIOptions(
             serve_spec=settings.docs_enabled,
             swagger_ui=settings.docs_enabled,

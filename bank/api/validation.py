@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from connexion.datastructures import MediaTypeDict
+from connexion.json_schema import Draft4RequestValidator
 from connexion.utils import is_nullable
-from connexion.validators import ParameterValidator
+from connexion.validators import VALIDATOR_MAP, JSONRequestBodyValidator, ParameterValidator
 from jsonschema import Draft4Validator, ValidationError
 
 _VALIDATORS: dict[int, tuple[dict[str, Any], Draft4Validator]] = {}
@@ -46,3 +48,29 @@ class NamingParameterValidator(ParameterValidator):  # type: ignore[misc]
         except ValidationError as exc:
             return f"{exc.message} - '{param['name']}'"
         return None
+
+
+_BODY_VALIDATORS: dict[int, tuple[dict[str, Any], Any]] = {}
+
+
+class CachedJSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
+    """Connexion's JSON body validator, but the Draft 4 validator is built once per operation
+    schema (the stock one builds a new one for every request)."""
+
+    @property
+    def _validator(self) -> Any:
+        schema = self._schema
+        cached = _BODY_VALIDATORS.get(id(schema))
+        if cached is None or cached[0] is not schema:
+            cached = (
+                schema,
+                Draft4RequestValidator(schema, format_checker=Draft4Validator.FORMAT_CHECKER),
+            )
+            _BODY_VALIDATORS[id(schema)] = cached
+        return cached[1]
+
+
+def validator_map() -> dict[str, Any]:
+    body = MediaTypeDict(dict(VALIDATOR_MAP["body"]))
+    body["*/*json"] = CachedJSONBodyValidator
+    return {"parameter": NamingParameterValidator, "body": body}

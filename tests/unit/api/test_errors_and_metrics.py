@@ -179,3 +179,15 @@ def test_access_log_modes(capfd: pytest.CaptureFixture[str]) -> None:
     assert len(lines) == 2
     assert '"status_code": 500' in lines[0] and '"level": "error"' in lines[0]
     assert '"route": "/v1/y"' in lines[1]
+
+
+def test_validator_caches_stay_bounded(client: TestClient) -> None:
+    from bank.api import validation
+
+    owner = f.customer(client)
+    for _ in range(20):
+        f.account(client, owner)
+        client.get("/v1/accounts?limit=3&offset=1", headers=owner.headers)
+
+    assert 0 < len(validation._BODY_VALIDATORS) <= 12
+    assert 0 < len(validation._VALIDATORS) <= 30
