@@ -17,7 +17,7 @@ fuzzer's session stays live. Requests without a token, or with a forged or forei
 `ignored_auth` and negative cases send), pass through untouched. `POST /auth/refresh` needs no
 such care: the fuzzer never sees the refresh tokens of its identities' logins.
 
-Everything else is in the sections below: the transfer link the contract lacks, idempotency keys
+Everything else is in the sections below: a destination for the transfer links, idempotency keys
 in the stateful phase, and the documented business-rule 400s `positive_data_acceptance` may see.
 """
 
@@ -119,52 +119,58 @@ def _create_fixtures() -> None:
         _State.payee_accounts[currency] = response.json()["id"]
 
 
-# Stateful links the contract lacks (reported in the fuzz findings): nothing in
-# openapi/bank.yaml links to `create_transfer`, so the stateful phase could not chain "open an
-# account -> deposit -> transfer -> statement". Until the spec carries such a link, the copy
-# Schemathesis loads gets one: from a posted deposit, move 1 minor unit out of the account just
-# credited, in its currency, to the payee's account in that currency (`before_call` puts the
-# real id in place of PAYEE_ACCOUNT). It steps aside as soon as the spec links to
-# `create_transfer` itself.
-MISSING_LINKS = {
-    ("/transactions", "post", "201"): {
-        "TransferToPayee": {
-            "operationId": "create_transfer",
-            "requestBody": {
-                "from_account_id": "$response.body#/account_id",
-                "to_account_id": PAYEE_ACCOUNT,
-                "amount": 1,
-                "currency": "$response.body#/currency",
-            },
-        },
+# Transfers in the stateful phase. The contract links a posted deposit to `create_transfer`
+# (`Transfer`: from the account just credited, 1 minor unit, in its currency) and leaves the
+# destination to generators, which draw random UUIDs: 404, so no transfer would ever post. The
+# copy Schemathesis loads gets the destination filled in with PAYEE_ACCOUNT, which `before_call`
+# turns into the payee's account in the body's currency (the contract lets a transfer credit
+# another customer's active account). If the contract has no link into `create_transfer` (it
+# had none before), FALLBACK_LINK plays that part.
+FALLBACK_LINK = {
+    "operationId": "create_transfer",
+    "requestBody": {
+        "from_account_id": "$response.body#/account_id",
+        "amount": 1,
+        "currency": "$response.body#/currency",
     },
 }
 
 
-def _links_to(raw_schema: dict[str, Any], operation_id: str) -> bool:
+def _links_into(raw_schema: dict[str, Any], operation_id: str) -> list[dict[str, Any]]:
+    found = []
     for item in raw_schema.get("paths", {}).values():
         for operation in item.values():
             if not isinstance(operation, dict):
                 continue
             for answer in operation.get("responses", {}).values():
                 links = answer.get("links", {}) if isinstance(answer, dict) else {}
-                if any(link.get("operationId") == operation_id for link in links.values()):
-                    return True
-    return False
+                found.extend(
+                    link for link in links.values() if link.get("operationId") == operation_id
+                )
+    return found
+
+
+def _prepare_transfer_links(raw_schema: dict[str, Any]) -> None:
+    links = _links_into(raw_schema, "create_transfer")
+    if not links:
+        deposit = raw_schema["paths"]["/transactions"]["post"]["responses"]["201"]
+        link = json.loads(json.dumps(FALLBACK_LINK))
+        deposit.setdefault("links", {})["TransferToPayee"] = link
+        links = [link]
+    for link in links:
+        body = link.get("requestBody")
+        if isinstance(body, dict) and "to_account_id" not in body:
+            body["to_account_id"] = PAYEE_ACCOUNT
 
 
 @schemathesis.hook
 def before_load_schema(context: schemathesis.HookContext, raw_schema: dict[str, Any]) -> None:
-    """Create the fixtures, then add the links the contract lacks (if it still lacks them)."""
+    """Create the fixtures, then give the transfer links a destination (see above)."""
     # scripts/fuzz.sh exports the server's origin; the spec's `servers` gives the base path.
     origin = os.environ.get("BANK_FUZZ_ORIGIN", "http://127.0.0.1:8000").rstrip("/")
     _State.base_url = origin + raw_schema["servers"][0]["url"].rstrip("/")
     _create_fixtures()
-    for (path, method, status), links in MISSING_LINKS.items():
-        if any(_links_to(raw_schema, link["operationId"]) for link in links.values()):
-            continue
-        answer = raw_schema["paths"][path][method]["responses"][status]
-        answer.setdefault("links", {}).update(links)
+    _prepare_transfer_links(raw_schema)
 
 
 def _swap_logout_token(case: Any) -> None:
@@ -233,6 +239,17 @@ def before_call(context: schemathesis.HookContext, case: Any, kwargs: dict[str, 
 # express. `positive_data_acceptance` (ST202) expects no 400 for a schema-valid request; these
 # are the only 400s it may see, matched on the error `code` (and field), never on the status
 # alone, so any other 400 to a valid request still fails the run.
+# RFC 6761 and friends, as email-validator 2.4 (the server's validator) lists them.
+SPECIAL_USE_DOMAINS = frozenset({"arpa", "invalid", "local", "localhost", "onion", "test"})
+
+
+def _special_use_domain(value: object) -> bool:
+    if not isinstance(value, str) or "@" not in value:
+        return False
+    domain = value.rsplit("@", 1)[1].strip().rstrip(".").lower()
+    return domain.rsplit(".", 1)[-1] in SPECIAL_USE_DOMAINS
+
+
 def _utf8_length(value: object) -> int:
     return len(value.encode("utf-8", "surrogatepass")) if isinstance(value, str) else 0
 
@@ -250,8 +267,11 @@ def _documented_rejection(method: str, path: str, body: Any, error: dict[str, An
         # "400 same_account" and "400 currency_mismatch".
         return code in ("same_account", "currency_mismatch")
     if (method, path) == ("POST", "/auth/signup") and code == "validation_error":
-        # SignupRequest: `dob` is "a real date in the past"; `password` is "72 bytes of UTF-8
-        # at most" (the schema's maxLength counts characters).
+        # SignupRequest: `dob` is "up to yesterday"; `password` is "72 bytes of UTF-8 at most"
+        # (the schema's maxLength counts characters); `email` "must be a deliverable address:
+        # special-use domains (.test, .local, .localhost, .invalid, ...) are refused".
+        if details.get("field") == "email":
+            return isinstance(body, dict) and _special_use_domain(body.get("email"))
         if details.get("field") == "dob":
             value = details.get("value")
             return isinstance(value, str) and value >= date.today().isoformat()
