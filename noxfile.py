@@ -95,8 +95,17 @@ def fuzz(session: nox.Session) -> None:
 def faults(session: nox.Session) -> None:
     """Fault injection: kill -9 a worker, restart a throwaway PostgreSQL, SQLite writers in two
     processes, slow clients; exactly-once effects and a clean money audit after each."""
-    session.run(PY, "-m", "pytest", "tests/faults", "-m", "faults", "-p", "no:cacheprovider",
-                *session.posargs)
+    session.run(
+        PY,
+        "-m",
+        "pytest",
+        "tests/faults",
+        "-m",
+        "faults",
+        "-p",
+        "no:cacheprovider",
+        *session.posargs,
+    )
 
 
 @nox.session(python=False)
