@@ -86,6 +86,12 @@ def tests(session: nox.Session) -> None:
 
 
 @nox.session(python=False)
+def integration(session: nox.Session) -> None:
+    """Only the HTTP integration tests (SQLite and PostgreSQL), without coverage."""
+    session.run(PY, "-m", "pytest", "tests/integration", "-p", "no:cacheprovider", *session.posargs)
+
+
+@nox.session(python=False)
 def fuzz(session: nox.Session) -> None:
     """Schemathesis (all checks, all phases) against gunicorn on a fresh database."""
     session.run("bash", "scripts/fuzz.sh", *session.posargs, external=True)
