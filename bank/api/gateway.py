@@ -138,9 +138,21 @@ class Gateway:
                 if buffered is None:
                     length = self.max_body + 1
                 else:
-                    receive = buffered
+                    receive, length = buffered
             if length is not None and length > self.max_body:
                 await _send_error(send, 413, "payload_too_large", "The request body is too large.")
+                return
+            if (
+                length != 0
+                and scope["method"] in ("POST", "PUT", "PATCH")
+                and not _has_header(scope, b"content-type")
+            ):
+                await _send_error(
+                    send,
+                    415,
+                    "unsupported_media_type",
+                    "The request body must be application/json.",
+                )
                 return
             if self.serialize_writes and _is_ledger_write(scope["method"], path):
                 async with self._write_gate():
@@ -271,6 +283,10 @@ def _request_id(scope: Scope) -> str:
     return uuid.uuid4().hex
 
 
+def _has_header(scope: Scope, name: bytes) -> bool:
+    return any(key == name for key, _ in scope.get("headers", ()))
+
+
 def _content_length(scope: Scope) -> int | None:
     for key, value in scope.get("headers", ()):
         if key == b"content-length":
@@ -281,8 +297,9 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
-async def _buffer(receive: Receive, limit: int) -> Receive | None:
-    """Read the whole body if it fits in `limit` bytes, and replay it; None if it does not."""
+async def _buffer(receive: Receive, limit: int) -> tuple[Receive, int] | None:
+    """Read the whole body if it fits in `limit` bytes: a replaying receive and the body's size;
+    None if it does not fit."""
     chunks: list[bytes] = []
     size = 0
     while True:
@@ -301,7 +318,7 @@ async def _buffer(receive: Receive, limit: int) -> Receive | None:
     async def replayed() -> Message:
         return replay.pop() if replay else await receive()
 
-    return replayed
+    return replayed, size
 
 
 async def _send_error(send: Send, status: int, code: str, message: str) -> None:

@@ -238,3 +238,25 @@ def test_missing_static_file_is_404_envelope(client: TestClient) -> None:
 
     assert response.status_code == 404
     assert f.error_code(response) == "not_found"
+
+
+def test_body_without_content_type_is_415(client: TestClient) -> None:
+    user = f.customer(client)
+
+    response = client.post(
+        "/v1/accounts", content=b'{"type":"checking","currency":"USD"}', headers=user.headers
+    )
+
+    assert response.status_code == 415
+    assert f.error_code(response) == "unsupported_media_type"
+
+
+def test_logout_without_any_body_headers_is_accepted(client: TestClient) -> None:
+    user = f.customer(client)
+
+    def nothing():  # no Content-Length and no Content-Type, as `curl -X POST` sends
+        yield b""
+
+    response = client.post("/v1/auth/logout", content=nothing(), headers=user.headers)
+
+    assert response.status_code == 204
