@@ -181,10 +181,6 @@ async def unexpected_error(_: ConnexionRequest, exc: Exception) -> ConnexionResp
     return response(500, "internal_error", _MESSAGES[500])
 
 
-def server_error_body() -> bytes:
-    return envelope("internal_error", _MESSAGES[500])
-
-
 def http_code(status: int) -> str:
     return _STATUS_CODES.get(status, "error")
 

@@ -590,7 +590,7 @@ class Tokens(Repository):
             .values(revoked_at=now)
         )
         for jti, created_at in jtis:
-            expires = created_at + _seconds(access_ttl)
+            expires = created_at + timedelta(seconds=access_ttl)
             if expires > now:
                 self.revoke_access(jti, expires)
         return len(jtis)
@@ -606,10 +606,6 @@ class Tokens(Repository):
 
 
 _REVOKED = select(literal(1)).where(m.revoked_tokens.c.jti == bindparam("jti"))
-
-
-def _seconds(value: int) -> timedelta:
-    return timedelta(seconds=value)
 
 
 class Throttle(Repository):

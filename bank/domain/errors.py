@@ -147,11 +147,6 @@ class ReplayedError(BankError):
         self.status = status
 
 
-class PayloadTooLarge(BankError):
-    code, status, message = "payload_too_large", 413, "The request body is too large."
-    replayable = False
-
-
 class InvalidToken(BankError):
     code, status, message = "invalid_token", 401, "The access token is invalid."
     replayable = False

@@ -35,7 +35,7 @@ def ensure_card_transition(current: str, target: str) -> None:
 
 def ensure_period(start: datetime, end: datetime) -> None:
     if start > end:
-        raise errors.InvalidPeriod(start=start.isoformat(), end=end.isoformat())
+        raise errors.InvalidPeriod(**{"from": start.isoformat(), "to": end.isoformat()})
 
 
 def ensure_past_date(value: date, today: date) -> None:

@@ -15,7 +15,7 @@ from uuid import UUID
 
 from bank.db.repositories import AccountState, Posting
 from bank.db.uow import RetryableConflict
-from bank.domain import errors, model
+from bank.domain import errors, model, rules
 from bank.domain.serialize import to_json
 from bank.services import idempotency
 from bank.services.common import (
@@ -324,11 +324,9 @@ def statement(
             raise errors.NotFound("Account not found.", account_id=str(account_id))
         period_to = end or utcnow()
         period_from = start if start is not None else min(account.created_at, period_to)
-        if period_from > period_to:
-            if end is not None:
-                raise errors.InvalidPeriod(
-                    **{"from": period_from.isoformat(), "to": period_to.isoformat()}
-                )
+        if end is not None:
+            rules.ensure_period(period_from, period_to)
+        elif period_from > period_to:
             period_to = period_from  # only `from` was given, and it lies in the future
         opening = uow.ledger.balance_before(account_id, period_from)
         credits, debits, count = uow.ledger.period_totals(account_id, period_from, period_to)

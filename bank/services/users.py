@@ -66,14 +66,12 @@ def signup(
     first, last = req.first_name.strip(), req.last_name.strip()
     if not first or not last:
         raise errors.ValidationFailed("Names must not be blank.", field="first_name")
-    with uow:
+    with uow:  # spare the bcrypt work for a taken email; the unique constraint decides
         if uow.users.email_exists(email):
             raise errors.EmailTaken()
     password_hash = security.hash_password(req.password, policy.bcrypt_rounds)
     try:
         with uow.write():
-            if uow.users.email_exists(email):
-                raise errors.EmailTaken()
             now = utcnow()
             user = uow.users.add(email=email, password_hash=password_hash, role="customer", now=now)
             holder = uow.holders.add(
