@@ -29,6 +29,7 @@ from bank.api.gateway import Gateway
 from bank.api.metrics import Metrics
 from bank.core.config import Settings, settings_problems
 from bank.core.logging import configure_logging
+from bank.core.security import AccessTokenVerifier
 from bank.db.engine import make_engine, ping
 from bank.db.migrations import SchemaNotAtHead, ensure_at_head
 from bank.db.uow import SqlAlchemyUnitOfWork
@@ -147,7 +148,11 @@ def create_app(settings: Settings) -> BankApp:
     )
     auth, cards = _policies(settings)
     wiring = deps.Wiring(
-        settings=settings, uow_factory=lambda: SqlAlchemyUnitOfWork(engine), auth=auth, cards=cards
+        settings=settings,
+        uow_factory=lambda: SqlAlchemyUnitOfWork(engine),
+        auth=auth,
+        cards=cards,
+        tokens=AccessTokenVerifier(key=auth.jwt_key, issuer=auth.issuer, audience=auth.audience),
     )
     formats.register()
     middlewares = list(ConnexionMiddleware.default_middlewares)
@@ -196,7 +201,6 @@ def create_app(settings: Settings) -> BankApp:
         routes,
         allowed,
         metrics,
-        serialize_writes=engine.dialect.name == "sqlite",
     )
     app.engine = engine
     app.connexion_app = connexion_app

@@ -11,7 +11,7 @@ from bank.services import accounts
 from generated.models import AccountCreate, AccountUpdate
 
 
-def create_account(
+async def create_account(
     token_info: dict[str, Any], body: dict[str, Any]
 ) -> tuple[dict[str, Any], int, dict[str, str]]:
     req = AccountCreate.model_validate(body)
@@ -27,19 +27,19 @@ def create_account(
     return result.body, result.status, deps.replay_headers(result)
 
 
-def list_accounts(
+async def list_accounts(
     token_info: dict[str, Any], limit: int = 20, offset: int = 0
 ) -> tuple[dict[str, Any], int]:
     page = accounts.list_accounts(deps.uow(), deps.actor(token_info), limit, offset)
     return deps.page_body(page, to_json(page.items)), 200
 
 
-def get_account(token_info: dict[str, Any], account_id: str) -> tuple[dict[str, Any], int]:
+async def get_account(token_info: dict[str, Any], account_id: str) -> tuple[dict[str, Any], int]:
     account = accounts.get_account(deps.uow(), deps.actor(token_info), UUID(account_id))
     return to_json(account), 200
 
 
-def update_account(
+async def update_account(
     token_info: dict[str, Any], account_id: str, body: dict[str, Any]
 ) -> tuple[dict[str, Any], int]:
     req = AccountUpdate.model_validate(body)

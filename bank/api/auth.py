@@ -22,11 +22,8 @@ _TOKEN_ERRORS: dict[str, type[errors.BankError]] = {
 def decode_token(token: str) -> dict[str, Any]:
     """x-bearerInfoFunc: CPU only (it runs on the event loop); revocation is checked in the
     service's transaction, so a logged-out token fails on every worker."""
-    policy = deps.wiring().auth
     try:
-        claims = security.decode_access_token(
-            token, key=policy.jwt_key, issuer=policy.issuer, audience=policy.audience
-        )
+        claims = deps.wiring().tokens(token)
     except security.TokenError as exc:
         raise _TOKEN_ERRORS[exc.code]() from None
     structlog.contextvars.bind_contextvars(user_id=claims.user_id)
@@ -72,18 +69,18 @@ def login(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
     return _tokens(pair), 200
 
 
-def refresh_token(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
+async def refresh_token(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
     req = RefreshRequest.model_validate(body)
     pair = users.refresh(deps.uow(), deps.client(), req.refresh_token, deps.wiring().auth)
     return _tokens(pair), 200
 
 
-def logout(token_info: dict[str, Any]) -> tuple[None, int]:
+async def logout(token_info: dict[str, Any]) -> tuple[None, int]:
     users.logout(deps.uow(), deps.actor(token_info), deps.wiring().auth)
     return None, 204
 
 
-def get_me(token_info: dict[str, Any]) -> tuple[dict[str, Any], int]:
+async def get_me(token_info: dict[str, Any]) -> tuple[dict[str, Any], int]:
     found = users.me(deps.uow(), deps.actor(token_info))
     body = to_json(found)
     if body["account_holder"] is None:

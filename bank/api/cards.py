@@ -11,7 +11,7 @@ from bank.services import cards
 from generated.models import CardCreate, CardUpdate
 
 
-def create_card(
+async def create_card(
     token_info: dict[str, Any], body: dict[str, Any]
 ) -> tuple[dict[str, Any], int, dict[str, str]]:
     req = CardCreate.model_validate(body)
@@ -25,17 +25,17 @@ def create_card(
     return result.body, result.status, deps.replay_headers(result)
 
 
-def list_cards(
+async def list_cards(
     token_info: dict[str, Any], account_id: str | None = None, limit: int = 20, offset: int = 0
 ) -> tuple[dict[str, Any], int]:
     return deps.filtered_page(cards.list_cards, token_info, account_id, limit, offset)
 
 
-def get_card(token_info: dict[str, Any], card_id: str) -> tuple[dict[str, Any], int]:
+async def get_card(token_info: dict[str, Any], card_id: str) -> tuple[dict[str, Any], int]:
     return to_json(cards.get_card(deps.uow(), deps.actor(token_info), UUID(card_id))), 200
 
 
-def update_card(
+async def update_card(
     token_info: dict[str, Any], card_id: str, body: dict[str, Any]
 ) -> tuple[dict[str, Any], int]:
     req = CardUpdate.model_validate(body)

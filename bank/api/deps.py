@@ -13,6 +13,7 @@ import connexion
 import structlog
 
 from bank.core.config import Settings
+from bank.core.security import AccessTokenVerifier
 from bank.domain import errors
 from bank.domain.model import Actor, Client, Page, Replayable, Role
 from bank.domain.serialize import to_json
@@ -27,11 +28,12 @@ class Wiring:
     uow_factory: UnitOfWorkFactory
     auth: AuthPolicy
     cards: CardPolicy
+    tokens: AccessTokenVerifier
 
 
 WIRING: ContextVar[Wiring] = ContextVar("bank_wiring")
-# One mutable dict per request, shared by the gateway, the security check and handler threads
-# (a ContextVar set in a handler thread would not reach the gateway's access log).
+# One mutable dict per request, shared by the gateway, the security check and the handler
+# (a ContextVar set in a threaded handler, such as login, would not reach the access log).
 REQUEST_STATE: ContextVar[dict[str, str]] = ContextVar("bank_request_state")
 
 

@@ -3,7 +3,6 @@ the 405 `Allow` fix, and the static frontend beside the API on one origin."""
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
 import json
 import logging
@@ -11,7 +10,6 @@ import re
 import sys
 import time
 import uuid
-import weakref
 from collections.abc import Awaitable, Callable, MutableMapping
 from datetime import UTC, datetime
 from typing import Any
@@ -69,15 +67,8 @@ class Gateway:
         routes: dict[str, str],
         allowed: list[tuple[re.Pattern[str], str]],
         metrics: Metrics | None,
-        serialize_writes: bool = False,
     ) -> None:
         self.api = api
-        # SQLite has one writer at a time: let one write request per worker into the thread
-        # pool and queue the rest on the event loop, so threads stay free for reads.
-        self.serialize_writes = serialize_writes
-        self._write_gates: weakref.WeakKeyDictionary[Any, asyncio.Semaphore] = (
-            weakref.WeakKeyDictionary()
-        )
         self.access_log = AccessLog.for_settings(wiring.settings)
         self.wiring = wiring
         self.routes = routes
@@ -154,20 +145,9 @@ class Gateway:
                     "The request body must be application/json.",
                 )
                 return
-            if self.serialize_writes and _is_ledger_write(scope["method"], path):
-                async with self._write_gate():
-                    await self.api(scope, receive, send)
-                return
             await self.api(scope, receive, send)
             return
         await self._static(scope, receive, send)
-
-    def _write_gate(self) -> asyncio.Semaphore:
-        loop = asyncio.get_running_loop()
-        gate = self._write_gates.get(loop)
-        if gate is None:
-            gate = self._write_gates[loop] = asyncio.Semaphore(1)
-        return gate
 
     async def _static(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.static is None or scope["method"] not in ("GET", "HEAD"):
@@ -205,11 +185,6 @@ class Gateway:
             user_id=request_state.get("user_id"),
             duration_ms=round(elapsed * 1000, 3),
         )
-
-
-def _is_ledger_write(method: str, path: str) -> bool:
-    """POST/PATCH outside /v1/auth (whose bcrypt work must not hold the gate)."""
-    return method in ("POST", "PATCH") and not path.startswith("/v1/auth/")
 
 
 class AccessLog:

@@ -9,7 +9,7 @@ from bank.api import deps, errors
 from bank.services import health
 
 
-def get_liveness() -> tuple[dict[str, Any], int]:
+async def get_liveness() -> tuple[dict[str, Any], int]:
     return {"status": "ok"}, 200
 
 

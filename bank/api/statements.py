@@ -26,7 +26,7 @@ CSV_COLUMNS = (
 )
 
 
-def get_statement(
+async def get_statement(
     token_info: dict[str, Any],
     account_id: str,
     limit: int = 20,

@@ -11,7 +11,7 @@ from bank.services import ledger
 from generated.models import TransactionCreate
 
 
-def create_transaction(
+async def create_transaction(
     token_info: dict[str, Any], body: dict[str, Any]
 ) -> tuple[dict[str, Any], int, dict[str, str]]:
     req = TransactionCreate.model_validate(body)
@@ -32,12 +32,14 @@ def create_transaction(
     return result.body, result.status, deps.replay_headers(result)
 
 
-def list_transactions(
+async def list_transactions(
     token_info: dict[str, Any], account_id: str | None = None, limit: int = 20, offset: int = 0
 ) -> tuple[dict[str, Any], int]:
     return deps.filtered_page(ledger.list_transactions, token_info, account_id, limit, offset)
 
 
-def get_transaction(token_info: dict[str, Any], transaction_id: str) -> tuple[dict[str, Any], int]:
+async def get_transaction(
+    token_info: dict[str, Any], transaction_id: str
+) -> tuple[dict[str, Any], int]:
     found = ledger.get_transaction(deps.uow(), deps.actor(token_info), UUID(transaction_id))
     return to_json(found), 200

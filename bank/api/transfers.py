@@ -11,7 +11,7 @@ from bank.services import ledger
 from generated.models import TransferCreate
 
 
-def create_transfer(
+async def create_transfer(
     token_info: dict[str, Any], body: dict[str, Any]
 ) -> tuple[dict[str, Any], int, dict[str, str]]:
     req = TransferCreate.model_validate(body)
@@ -31,12 +31,12 @@ def create_transfer(
     return result.body, result.status, deps.replay_headers(result)
 
 
-def list_transfers(
+async def list_transfers(
     token_info: dict[str, Any], account_id: str | None = None, limit: int = 20, offset: int = 0
 ) -> tuple[dict[str, Any], int]:
     return deps.filtered_page(ledger.list_transfers, token_info, account_id, limit, offset)
 
 
-def get_transfer(token_info: dict[str, Any], transfer_id: str) -> tuple[dict[str, Any], int]:
+async def get_transfer(token_info: dict[str, Any], transfer_id: str) -> tuple[dict[str, Any], int]:
     found = ledger.get_transfer(deps.uow(), deps.actor(token_info), UUID(transfer_id))
     return to_json(found), 200
