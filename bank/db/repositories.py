@@ -17,6 +17,7 @@ from sqlalchemy import (
     bindparam,
     case,
     delete,
+    exists,
     func,
     insert,
     literal,
@@ -387,12 +388,8 @@ class Ledger(Repository):
 
     def balance_before(self, account_id: uuid.UUID, moment: datetime) -> int:
         """The balance just before `moment`: the newest earlier row's balance_after, or 0."""
-        t = m.transactions.c
         value = self.conn.execute(
-            select(t.balance_after)
-            .where(t.account_id == account_id, t.created_at < moment)
-            .order_by(t.created_at.desc(), t.seq.desc())
-            .limit(1)
+            _BALANCE_BEFORE, {"p_account": account_id, "p_moment": moment}
         ).scalar()
         return int(value or 0)
 
@@ -400,29 +397,53 @@ class Ledger(Repository):
         self, account_id: uuid.UUID, start: datetime, end: datetime
     ) -> tuple[int, int, int]:
         """(credits, debits, row count) of the account's rows in [start, end)."""
-        t = m.transactions.c
-        credit = t.type.in_(("deposit", "transfer_in"))
         row = self.conn.execute(
-            select(
-                func.coalesce(func.sum(case((credit, t.amount), else_=0)), 0),
-                func.coalesce(func.sum(case((credit, 0), else_=t.amount)), 0),
-                func.count(),
-            ).where(t.account_id == account_id, t.created_at >= start, t.created_at < end)
+            _PERIOD_TOTALS, {"p_account": account_id, "p_start": start, "p_end": end}
         ).one()
         return int(row[0]), int(row[1]), int(row[2])
 
     def period_rows(
         self, account_id: uuid.UUID, start: datetime, end: datetime, limit: int, offset: int
     ) -> list[model.Transaction]:
-        t = m.transactions.c
         rows = self.conn.execute(
-            select(*TRANSACTION_COLUMNS)
-            .where(t.account_id == account_id, t.created_at >= start, t.created_at < end)
-            .order_by(t.created_at, t.seq)
-            .limit(limit)
-            .offset(offset)
+            _PERIOD_ROWS,
+            {
+                "p_account": account_id,
+                "p_start": start,
+                "p_end": end,
+                "p_limit": limit,
+                "p_offset": offset,
+            },
         )
         return [model.Transaction(**row._mapping) for row in rows]
+
+
+# Statement queries, built once (a statement page runs all three).
+_tx = m.transactions.c
+_IN_PERIOD = and_(
+    _tx.account_id == bindparam("p_account"),
+    _tx.created_at >= bindparam("p_start"),
+    _tx.created_at < bindparam("p_end"),
+)
+_BALANCE_BEFORE = (
+    select(_tx.balance_after)
+    .where(_tx.account_id == bindparam("p_account"), _tx.created_at < bindparam("p_moment"))
+    .order_by(_tx.created_at.desc(), _tx.seq.desc())
+    .limit(1)
+)
+_IS_CREDIT = _tx.type.in_(("deposit", "transfer_in"))
+_PERIOD_TOTALS = select(
+    func.coalesce(func.sum(case((_IS_CREDIT, _tx.amount), else_=0)), 0),
+    func.coalesce(func.sum(case((_IS_CREDIT, 0), else_=_tx.amount)), 0),
+    func.count(),
+).where(_IN_PERIOD)
+_PERIOD_ROWS = (
+    select(*TRANSACTION_COLUMNS)
+    .where(_IN_PERIOD)
+    .order_by(_tx.created_at, _tx.seq)
+    .limit(bindparam("p_limit"))
+    .offset(bindparam("p_offset"))
+)
 
 
 # ---------------------------------------------------------------- cards
@@ -689,6 +710,16 @@ class StoredResponse:
     body: str
 
 
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """What a keyed write learns before it acts: whether the caller's access token is revoked,
+    whether it holds the key (PostgreSQL), and the live stored response, if any."""
+
+    revoked: bool
+    claimed: bool
+    stored: StoredResponse | None
+
+
 def advisory_key(*parts: str) -> int:
     digest = hashlib.sha256("\x1f".join(parts).encode()).digest()
     return int.from_bytes(digest[:8], "big", signed=True)
@@ -697,30 +728,34 @@ def advisory_key(*parts: str) -> int:
 class Idempotency(Repository):
     __slots__ = ()
 
-    def claim(
-        self, user_id: uuid.UUID, operation: str, key: str, now: datetime
-    ) -> tuple[bool, StoredResponse | None]:
-        """(claimed, stored): take the key's lock and read a live stored response, in one
-        round trip. On PostgreSQL the lock is a transaction-scoped advisory lock (a concurrent
+    def claim(self, user_id: uuid.UUID, operation: str, key: str, now: datetime, jti: str) -> Claim:
+        """Check the token, take the key's lock and read a live stored response, in one round
+        trip. On PostgreSQL the lock is a transaction-scoped advisory lock (a concurrent
         request with the key is told it is in flight); on SQLite the write transaction already
         serialises writers, so the claim always holds. A row committed between this statement's
         snapshot and the lock surfaces later as a unique violation, which the caller replays.
         """
-        params = {"p_user": user_id, "p_operation": operation, "p_key": key}
-        row: Any
+        params: dict[str, Any] = {
+            "p_user": user_id,
+            "p_operation": operation,
+            "p_key": key,
+            "p_jti": jti,
+        }
         if self.conn.dialect.name == "postgresql":
             params["p_lock"] = advisory_key(str(user_id), operation, key)
             row = self.conn.execute(_CLAIM_PG, params).one()
-            if not row.got:
-                return False, None
+            claimed = bool(row.got)
         else:
-            row = self.conn.execute(_CLAIM, params).first()
-        if row is None or row.fingerprint is None:
-            return True, None
+            row = self.conn.execute(_CLAIM, params).one()
+            claimed = True
+        revoked = bool(row.revoked)
+        if not claimed or row.fingerprint is None:
+            return Claim(revoked, claimed, None)
         if row.expires_at <= now:
             self.conn.execute(_FORGET, params)
-            return True, None
-        return True, StoredResponse(row.fingerprint, row.status_code, row.response_body)
+            return Claim(revoked, claimed, None)
+        stored = StoredResponse(row.fingerprint, row.status_code, row.response_body)
+        return Claim(revoked, claimed, stored)
 
     def store(
         self,
@@ -763,16 +798,21 @@ _KEY_MATCH = and_(
     _k.operation == bindparam("p_operation"),
     _k.key == bindparam("p_key"),
 )
-_CLAIM = select(_k.fingerprint, _k.status_code, _k.response_body, _k.expires_at).where(_KEY_MATCH)
-_CLAIM_PG = select(
-    func.pg_try_advisory_xact_lock(bindparam("p_lock")).label("got"),
+_CLAIM_COLUMNS = (
+    exists().where(m.revoked_tokens.c.jti == bindparam("p_jti")).label("revoked"),
     _k.fingerprint,
     _k.status_code,
     _k.response_body,
     _k.expires_at,
-).select_from(
+)
+# One row whether or not the key exists: (SELECT 1) LEFT JOIN idempotency_keys.
+_CLAIM_FROM = (
     select(literal(1).label("one")).subquery("one").outerjoin(m.idempotency_keys, _KEY_MATCH)
 )
+_CLAIM = select(*_CLAIM_COLUMNS).select_from(_CLAIM_FROM)
+_CLAIM_PG = select(
+    func.pg_try_advisory_xact_lock(bindparam("p_lock")).label("got"), *_CLAIM_COLUMNS
+).select_from(_CLAIM_FROM)
 _FORGET = delete(m.idempotency_keys).where(_KEY_MATCH)
 
 

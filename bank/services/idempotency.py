@@ -60,9 +60,10 @@ def _attempt(
 ) -> Replayable:
     failure: errors.BankError
     with uow.write():
-        ensure_token_live(uow, actor)
-        if req.key is not None:
-            replay = _claim(uow, actor, req)
+        if req.key is None:
+            ensure_token_live(uow, actor)
+        else:
+            replay = _claim(uow, actor, req, check_token=True)
             if replay is not None:
                 return replay
         try:
@@ -99,11 +100,18 @@ def _replay_only(uow: UnitOfWork, actor: Actor, req: IdempotencyRequest) -> Repl
     return replay
 
 
-def _claim(uow: UnitOfWork, actor: Actor, req: IdempotencyRequest) -> Replayable | None:
+def _claim(
+    uow: UnitOfWork, actor: Actor, req: IdempotencyRequest, *, check_token: bool = False
+) -> Replayable | None:
+    """The key's stored response as a replay, or None to go ahead. With `check_token`, the
+    same statement stands in for ensure_token_live (one round trip fewer per keyed write)."""
     assert req.key is not None
-    claimed, stored = uow.idempotency.claim(actor.user_id, req.operation, req.key, utcnow())
-    if not claimed:
+    claim = uow.idempotency.claim(actor.user_id, req.operation, req.key, utcnow(), actor.jti)
+    if check_token and claim.revoked:
+        raise errors.TokenRevoked()
+    if not claim.claimed:
         raise errors.IdempotencyInProgress()
+    stored = claim.stored
     if stored is None:
         return None
     if stored.fingerprint != req.fingerprint:

@@ -228,6 +228,31 @@ def test_logout_revokes_access_token_everywhere(
         assert f.error_code(denied) == "token_revoked"
 
 
+@pytest.mark.parametrize("key", [None, "after-logout-1"])
+def test_a_logged_out_token_moves_no_money_with_or_without_a_key(
+    client: TestClient, key: str | None
+) -> None:
+    user = f.customer(client)
+    source = f.funded_account(client, user, 1_000)
+    target = f.account(client, user)
+    fresh = f.login(client, user.email)
+    still_in = {"Authorization": f"Bearer {fresh['access_token']}"}
+    client.post("/v1/auth/logout", headers=user.headers)
+
+    attempts = [
+        f.transfer(client, user, source["id"], target["id"], 100, key=key),
+        f.deposit(client, user, source["id"], 100, key=key and key + "-d"),
+        f.withdraw(client, user, source["id"], 100, key=key and key + "-w"),
+    ]
+
+    assert [(r.status_code, f.error_code(r)) for r in attempts] == [(401, "token_revoked")] * 3
+    for account_id, expected in ((source["id"], 1_000), (target["id"], 0)):
+        seen = client.get(f"/v1/accounts/{account_id}", headers=still_in).json()
+        assert seen["balance"] == expected
+    rows = client.get(f"/v1/transactions?account_id={source['id']}", headers=still_in).json()
+    assert rows["pagination"]["total"] == 1
+
+
 def test_logout_revokes_the_refresh_family(client: TestClient) -> None:
     user = f.customer(client)
     client.post("/v1/auth/logout", headers=user.headers)
