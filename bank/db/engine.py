@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
+import time
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,11 +14,13 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.pool import StaticPool
 
 from bank.domain import errors
 
 WRITE_OPTION = "bank_write"
+PING_AFTER_IDLE_SECONDS = 1.0
 
 
 class WriteLock:
@@ -78,18 +81,51 @@ def _sqlite_file(url: str) -> Path | None:
     return Path(database)
 
 
-def make_engine(url: str, *, pool_size: int = 8, pool_timeout: float = 10.0) -> Engine:
+def make_engine(
+    url: str,
+    *,
+    pool_size: int = 8,
+    pool_timeout: float = 10.0,
+    ping_after_idle: float = PING_AFTER_IDLE_SECONDS,
+) -> Engine:
     if is_sqlite(url):
         return _sqlite_engine(url, pool_size, pool_timeout)
-    return create_engine(
+    engine = create_engine(
         url,
         pool_size=pool_size,
         max_overflow=0,
         pool_timeout=pool_timeout,
-        pool_pre_ping=True,
         pool_recycle=1800,
         connect_args={"connect_timeout": 5},
     )
+    _ping_idle_connections(engine, ping_after_idle)
+    return engine
+
+
+def _ping_idle_connections(engine: Engine, idle_seconds: float) -> None:
+    """Pre-ping, but only connections that sat idle in the pool for `idle_seconds`.
+
+    SQLAlchemy's `pool_pre_ping` pings on every checkout: one more round trip per request on
+    the hot path. A connection handed back milliseconds ago is as good as a ping; one that sat
+    idle may have been closed by a restarted server, so it is pinged and, if dead, replaced
+    (SQLAlchemy's pessimistic-disconnect recipe: raising DisconnectionError in `checkout`
+    makes the pool retry with a fresh connection). A connection that dies while in use fails
+    its request with a 503, and SQLAlchemy then invalidates the whole pool.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, _: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < idle_seconds:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise DisconnectionError(str(exc)) from exc
 
 
 def _sqlite_engine(url: str, pool_size: int, pool_timeout: float) -> Engine:
