@@ -24,7 +24,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
 from starlette.testclient import TestClient
 
-from bank.api import deps, errors, formats, validation
+from bank.api import connexion_once, deps, errors, formats, validation
 from bank.api.gateway import Gateway
 from bank.api.metrics import Metrics
 from bank.core.config import Settings, settings_problems
@@ -163,6 +163,7 @@ def create_app(settings: Settings) -> BankApp:
         lifespan=_lifespan(settings, engine),
         middlewares=middlewares,
     )
+    connexion_once.install(connexion_app)
     connexion_app.add_api(
         SPEC_FILE,
         strict_validation=True,
