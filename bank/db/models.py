@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -94,9 +95,13 @@ class AccountRow(Base):
     status: Mapped[str] = mapped_column(String(16))
     # Number of ledger rows posted to this account; the newest row carries this value in `seq`.
     entry_count: Mapped[int] = mapped_column(BigInteger)
+    # Everything ever credited (deposits, transfers in). Debits to date = credited_total - balance,
+    # so a statement's totals come from two rows, not from summing the period.
+    credited_total: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
     created_at: Mapped[datetime] = mapped_column(Timestamp)
     __table_args__ = (
         CheckConstraint("balance >= 0", name="balance_nonnegative"),
+        CheckConstraint("credited_total >= balance", name="credited_total_covers_balance"),
         CheckConstraint("type IN ('checking', 'savings')", name="type"),
         CheckConstraint("status IN ('active', 'frozen', 'closed')", name="status"),
         Index("ix_accounts_holder_id_created_at", "holder_id", "created_at", "id"),
@@ -131,12 +136,17 @@ class TransactionRow(Base):
     amount: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     balance_after: Mapped[int] = mapped_column(BigInteger)
+    # The account's credited_total after this row (see AccountRow.credited_total).
+    credited_total_after: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
     transfer_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("transfers.id"))
     description: Mapped[str | None] = mapped_column(String(140))
     created_at: Mapped[datetime] = mapped_column(Timestamp)
     __table_args__ = (
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint("balance_after >= 0", name="balance_after_nonnegative"),
+        CheckConstraint(
+            "credited_total_after >= balance_after", name="credited_total_after_covers_balance"
+        ),
         CheckConstraint(
             "type IN ('deposit', 'withdrawal', 'transfer_in', 'transfer_out')", name="type"
         ),

@@ -15,7 +15,6 @@ from sqlalchemy import (
     Select,
     and_,
     bindparam,
-    case,
     delete,
     exists,
     func,
@@ -197,8 +196,24 @@ class Holders(Repository):
 
 @dataclass(frozen=True, slots=True)
 class Posting:
+    """An account after a debit or credit: the values its new transaction row carries."""
+
     balance: int
     seq: int
+    credited_total: int
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerPosition:
+    """Where an account's ledger stood at a moment: after its last row before it."""
+
+    balance: int
+    credited_total: int
+    seq: int
+
+    @property
+    def debited_total(self) -> int:
+        return self.credited_total - self.balance
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,7 +284,7 @@ class Accounts(Repository):
             _DEBIT,
             {"p_id": account_id, "p_amount": amount, "p_currency": currency, "p_holder": holder_id},
         ).first()
-        return None if row is None else Posting(row.balance, row.entry_count)
+        return None if row is None else Posting(row.balance, row.entry_count, row.credited_total)
 
     def credit(
         self, account_id: uuid.UUID, amount: int, currency: str, holder_id: uuid.UUID | None
@@ -285,7 +300,7 @@ class Accounts(Repository):
                 "p_ceiling": MAX_BALANCE,
             },
         ).first()
-        return None if row is None else Posting(row.balance, row.entry_count)
+        return None if row is None else Posting(row.balance, row.entry_count, row.credited_total)
 
     def set_status(self, account_id: uuid.UUID, current: str, target: str) -> model.Account | None:
         """Change the status if it is still `current` (and, to close, the balance is zero)."""
@@ -310,7 +325,7 @@ _DEBIT = (
         _acc.balance >= bindparam("p_amount"),
     )
     .values(balance=_acc.balance - bindparam("p_amount"), entry_count=_acc.entry_count + 1)
-    .returning(_acc.balance, _acc.entry_count)
+    .returning(_acc.balance, _acc.entry_count, _acc.credited_total)
 )
 _CREDIT_ANY = (
     update(m.accounts)
@@ -320,8 +335,12 @@ _CREDIT_ANY = (
         _acc.currency == bindparam("p_currency"),
         _acc.balance <= bindparam("p_ceiling") - bindparam("p_amount"),
     )
-    .values(balance=_acc.balance + bindparam("p_amount"), entry_count=_acc.entry_count + 1)
-    .returning(_acc.balance, _acc.entry_count)
+    .values(
+        balance=_acc.balance + bindparam("p_amount"),
+        entry_count=_acc.entry_count + 1,
+        credited_total=_acc.credited_total + bindparam("p_amount"),
+    )
+    .returning(_acc.balance, _acc.entry_count, _acc.credited_total)
 )
 _CREDIT_OWNED = _CREDIT_ANY.where(_acc.holder_id == bindparam("p_holder"))
 
@@ -386,21 +405,15 @@ class Ledger(Repository):
             query = query.where(or_(t.from_account_id.in_(owned), t.to_account_id.in_(owned)))
         return self._page(query, (t.created_at, t.id), limit, offset, model.Transfer)
 
-    def balance_before(self, account_id: uuid.UUID, moment: datetime) -> int:
-        """The balance just before `moment`: the newest earlier row's balance_after, or 0."""
-        value = self.conn.execute(
-            _BALANCE_BEFORE, {"p_account": account_id, "p_moment": moment}
-        ).scalar()
-        return int(value or 0)
-
-    def period_totals(
-        self, account_id: uuid.UUID, start: datetime, end: datetime
-    ) -> tuple[int, int, int]:
-        """(credits, debits, row count) of the account's rows in [start, end)."""
+    def position_before(self, account_id: uuid.UUID, moment: datetime) -> LedgerPosition:
+        """The account's ledger just before `moment`: its newest earlier row's running values
+        (an index seek, whatever the history), or zeros when it has none."""
         row = self.conn.execute(
-            _PERIOD_TOTALS, {"p_account": account_id, "p_start": start, "p_end": end}
-        ).one()
-        return int(row[0]), int(row[1]), int(row[2])
+            _POSITION_BEFORE, {"p_account": account_id, "p_moment": moment}
+        ).first()
+        if row is None:
+            return LedgerPosition(balance=0, credited_total=0, seq=0)
+        return LedgerPosition(row.balance_after, row.credited_total_after, row.seq)
 
     def period_rows(
         self, account_id: uuid.UUID, start: datetime, end: datetime, limit: int, offset: int
@@ -418,25 +431,19 @@ class Ledger(Repository):
         return [model.Transaction(**row._mapping) for row in rows]
 
 
-# Statement queries, built once (a statement page runs all three).
+# Statement queries, built once (a statement page runs both, plus the position twice).
 _tx = m.transactions.c
 _IN_PERIOD = and_(
     _tx.account_id == bindparam("p_account"),
     _tx.created_at >= bindparam("p_start"),
     _tx.created_at < bindparam("p_end"),
 )
-_BALANCE_BEFORE = (
-    select(_tx.balance_after)
+_POSITION_BEFORE = (
+    select(_tx.balance_after, _tx.credited_total_after, _tx.seq)
     .where(_tx.account_id == bindparam("p_account"), _tx.created_at < bindparam("p_moment"))
     .order_by(_tx.created_at.desc(), _tx.seq.desc())
     .limit(1)
 )
-_IS_CREDIT = _tx.type.in_(("deposit", "transfer_in"))
-_PERIOD_TOTALS = select(
-    func.coalesce(func.sum(case((_IS_CREDIT, _tx.amount), else_=0)), 0),
-    func.coalesce(func.sum(case((_IS_CREDIT, 0), else_=_tx.amount)), 0),
-    func.count(),
-).where(_IN_PERIOD)
 _PERIOD_ROWS = (
     select(*TRANSACTION_COLUMNS)
     .where(_IN_PERIOD)
@@ -844,6 +851,22 @@ _VERIFY_QUERIES: dict[str, str] = {
                         ELSE -t.amount END AS expected
           FROM transactions t) chain
         WHERE balance_after <> expected""",
+    "credited_total_differs_from_rows": """
+        SELECT a.id, a.credited_total, COALESCE(SUM(CASE WHEN t.type IN ('deposit', 'transfer_in')
+               THEN t.amount ELSE 0 END), 0) AS rows_total
+        FROM accounts a LEFT JOIN transactions t ON t.account_id = a.id
+        GROUP BY a.id, a.credited_total
+        HAVING a.credited_total <> COALESCE(SUM(CASE WHEN t.type IN ('deposit', 'transfer_in')
+               THEN t.amount ELSE 0 END), 0)""",
+    "broken_credited_total_chain": """
+        SELECT id, account_id, seq FROM (
+          SELECT t.id, t.account_id, t.seq, t.credited_total_after,
+                 LAG(t.credited_total_after, 1, 0)
+                   OVER (PARTITION BY t.account_id ORDER BY t.seq)
+                 + CASE WHEN t.type IN ('deposit', 'transfer_in') THEN t.amount ELSE 0 END
+                   AS expected
+          FROM transactions t) chain
+        WHERE credited_total_after <> expected""",
     "currency_differs_from_account": """
         SELECT t.id, t.currency, a.currency FROM transactions t
         JOIN accounts a ON a.id = t.account_id WHERE t.currency <> a.currency""",

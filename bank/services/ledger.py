@@ -92,7 +92,7 @@ def post_transaction(
             row["id"],
             {"account_id": str(req.account_id), "amount": req.amount},
         )
-        return 201, to_json(model.Transaction(**{k: v for k, v in row.items() if k != "seq"}))
+        return 201, to_json(_transaction(row))
 
     return idempotency.run(uow, actor, request, action, ttl_hours)
 
@@ -268,7 +268,15 @@ def _row(
         "description": description,
         "created_at": now,
         "seq": posting.seq,
+        "credited_total_after": posting.credited_total,
     }
+
+
+_LEDGER_ONLY = frozenset({"seq", "credited_total_after"})
+
+
+def _transaction(row: dict[str, Any]) -> model.Transaction:
+    return model.Transaction(**{k: v for k, v in row.items() if k not in _LEDGER_ONLY})
 
 
 # ---------------------------------------------------------------- reads
@@ -328,16 +336,19 @@ def statement(
             rules.ensure_period(period_from, period_to)
         elif period_from > period_to:
             period_to = period_from  # only `from` was given, and it lies in the future
-        opening = uow.ledger.balance_before(account_id, period_from)
-        credits, debits, count = uow.ledger.period_totals(account_id, period_from, period_to)
+        # Totals from the running values at both ends: two index seeks, not a sum over the period.
+        opening = uow.ledger.position_before(account_id, period_from)
+        closing = uow.ledger.position_before(account_id, period_to)
         rows = uow.ledger.period_rows(account_id, period_from, period_to, limit, offset)
     return model.Statement(
         account=account,
         period_from=period_from,
         period_to=period_to,
-        opening_balance=opening,
-        closing_balance=opening + credits - debits,
-        total_credits=credits,
-        total_debits=debits,
-        transactions=model.Page(items=rows, limit=limit, offset=offset, total=count),
+        opening_balance=opening.balance,
+        closing_balance=closing.balance,
+        total_credits=closing.credited_total - opening.credited_total,
+        total_debits=closing.debited_total - opening.debited_total,
+        transactions=model.Page(
+            items=rows, limit=limit, offset=offset, total=closing.seq - opening.seq
+        ),
     )

@@ -465,6 +465,29 @@ def test_statement_period_has_opening_balance(client: TestClient, alice: f.Custo
     assert statement["closing_balance"] == 1020
 
 
+def test_statement_period_between_two_rows_counts_only_its_rows(
+    client: TestClient, alice: f.Customer
+) -> None:
+    account = f.funded_account(client, alice, 1000)
+    other = f.account(client, alice)
+    start = f.deposit(client, alice, account["id"], 50).json()["created_at"]
+    f.withdraw(client, alice, account["id"], 30)
+    end = f.transfer(client, alice, account["id"], other["id"], 100).json()["created_at"]
+    f.deposit(client, alice, account["id"], 7)
+
+    statement = client.get(
+        f"/v1/statements/{account['id']}",
+        params={"from": start, "to": end},
+        headers=alice.headers,
+    ).json()
+
+    assert [t["amount"] for t in statement["transactions"]] == [50, 30]
+    assert statement["pagination"]["total"] == 2
+    assert (statement["opening_balance"], statement["closing_balance"]) == (1000, 1020)
+    assert (statement["total_credits"], statement["total_debits"]) == (50, 30)
+    assert statement["current_balance"] == 927
+
+
 def test_statement_pages_keep_period_totals(client: TestClient, alice: f.Customer) -> None:
     account = f.account(client, alice)
     for amount in (1, 2, 3, 4, 5):

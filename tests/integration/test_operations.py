@@ -73,8 +73,11 @@ def test_ledger_verify_passes_on_a_healthy_ledger(
         "UPDATE transactions SET amount = amount + 5 WHERE account_id = :a AND type = 'deposit'",
         "DELETE FROM transactions WHERE account_id = :b",
         "UPDATE transactions SET currency = 'EUR' WHERE account_id = :b",
+        "UPDATE accounts SET credited_total = credited_total + 1 WHERE id = :a",
+        "UPDATE transactions SET credited_total_after = credited_total_after + 1"
+        " WHERE account_id = :b",
     ],
-    ids=["balance-drift", "row-amount", "half-transfer", "currency"],
+    ids=["balance-drift", "row-amount", "half-transfer", "currency", "credited", "credited-row"],
 )
 def test_ledger_verify_catches_a_broken_ledger(
     private_client: TestClient,
@@ -123,6 +126,31 @@ def test_migrations_upgrade_and_downgrade_cleanly(
         "refresh_tokens",
     } <= tables
     assert remaining == set()
+
+
+def test_running_totals_migration_backfills_from_the_ledger(
+    private_client: TestClient,
+    private_db: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    owner, source, target = _ledger_with_money(private_client)
+    f.withdraw(private_client, owner, source, 150)
+    f.deposit(private_client, owner, target, 25)
+    statements = {
+        account: private_client.get(f"/v1/statements/{account}", headers=owner.headers).json()
+        for account in (source, target)
+    }
+
+    downgrade(private_db, "7e5325f6f977")  # the schema before running totals: the columns go
+    upgrade(private_db)  # and come back, computed from the rows
+
+    for account, before in statements.items():
+        after = private_client.get(f"/v1/statements/{account}", headers=owner.headers).json()
+        assert after.pop("to") >= before.pop("to")  # a period up to now
+        assert after == before
+    monkeypatch.setenv("DATABASE_URL", private_db)
+    assert bank_cli(["ledger", "verify"]) == 0, capsys.readouterr().out
 
 
 def test_production_refuses_a_schema_behind_head(

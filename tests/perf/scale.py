@@ -6,7 +6,8 @@
 For each database: measure a statement page, an account read and a transfer (sequential, one
 connection, through the production server) on a nearly empty database; bulk-load `--accounts`
 accounts and `--transactions` ledger rows directly in SQL (consistent balances, entry_count,
-seq and balance_after chains: one deposit per account, then transfers between random pairs);
+credited totals, seq and balance_after chains: one deposit per account, then transfers between
+random pairs);
 check the load with `bank ledger verify`; measure again. Target: each median within 2x.
 
 On PostgreSQL it also captures the SQL that the service runs for those three requests and
@@ -168,6 +169,7 @@ def generate(accounts: int, transactions: int, seed: int = 7) -> dict[str, list[
         holder_ids.append(hid)
     account_ids = [uuid.uuid4() for _ in range(accounts)]
     balance = [0] * accounts
+    credited = [0] * accounts
     seq = [0] * accounts
     deposits = min(accounts, transactions)
     transfer_count = (transactions - deposits) // 2
@@ -180,6 +182,7 @@ def generate(accounts: int, transactions: int, seed: int = 7) -> dict[str, list[
         moment += step
         amount = rng.randint(100_000, 10_000_000)
         balance[i] += amount
+        credited[i] += amount
         seq[i] += 1
         tx_rows.append(
             (
@@ -190,6 +193,7 @@ def generate(accounts: int, transactions: int, seed: int = 7) -> dict[str, list[
                 amount,
                 "USD",
                 balance[i],
+                credited[i],
                 None,
                 None,
                 moment,
@@ -217,12 +221,14 @@ def generate(accounts: int, transactions: int, seed: int = 7) -> dict[str, list[
                 amount,
                 "USD",
                 balance[a],
+                credited[a],
                 tid,
                 None,
                 moment,
             )
         )
         balance[b] += amount
+        credited[b] += amount
         seq[b] += 1
         tx_rows.append(
             (
@@ -233,6 +239,7 @@ def generate(accounts: int, transactions: int, seed: int = 7) -> dict[str, list[
                 amount,
                 "USD",
                 balance[b],
+                credited[b],
                 tid,
                 None,
                 moment,
@@ -247,6 +254,7 @@ def generate(accounts: int, transactions: int, seed: int = 7) -> dict[str, list[
             balance[i],
             "active",
             seq[i],
+            credited[i],
             base - timedelta(hours=1),
         )
         for i in range(accounts)
@@ -271,6 +279,7 @@ COLUMNS = {
         "balance",
         "status",
         "entry_count",
+        "credited_total",
         "created_at",
     ),
     "transfers": (
@@ -290,6 +299,7 @@ COLUMNS = {
         "amount",
         "currency",
         "balance_after",
+        "credited_total_after",
         "transfer_id",
         "description",
         "created_at",
