@@ -59,27 +59,43 @@ class SqlAlchemyUnitOfWork:
 
     @contextmanager
     def _writing(self) -> Iterator[Self]:
-        with write_lock(self._engine).held():
-            self._open(write=True)
-            try:
-                yield self
-            except BaseException as exc:
-                self._close(exc)
-                raise
-            else:
-                self._close(None)
+        # The write lock (SQLite: one writer across all workers) covers BEGIN IMMEDIATE to
+        # COMMIT/ROLLBACK only; checking the connection out of the pool and handing it back
+        # happen outside it, so the other writers wait as little as possible.
+        conn = self._connect()
+        try:
+            with write_lock(self._engine).held():
+                self._begin(conn, write=True)
+                try:
+                    yield self
+                except BaseException as exc:
+                    self._end(exc)
+                    raise
+                else:
+                    self._end(None)
+        finally:
+            conn.close()
 
     def _open(self, *, write: bool) -> Self:
+        conn = self._connect()
         try:
-            conn = self._engine.connect()
+            return self._begin(conn, write=write)
+        except BaseException:
+            conn.close()
+            raise
+
+    def _connect(self) -> Connection:
+        try:
+            return self._engine.connect()
         except (DBAPIError, PoolTimeout) as exc:
             raise errors.ServiceUnavailable() from exc
+
+    def _begin(self, conn: Connection, *, write: bool) -> Self:
         if write:
             conn.execution_options(**{WRITE_OPTION: True})
         try:
             conn.begin()
         except DBAPIError as exc:
-            conn.close()
             raise _translate(exc) from exc
         self._conn = conn
         self._committed = False
@@ -116,6 +132,15 @@ class SqlAlchemyUnitOfWork:
         self._close(exc)
 
     def _close(self, exc: BaseException | None) -> None:
+        conn = self._conn
+        try:
+            self._end(exc)
+        finally:
+            if conn is not None:
+                conn.close()
+
+    def _end(self, exc: BaseException | None) -> None:
+        """End the transaction (roll back what was not committed); the connection stays open."""
         conn, self._conn = self._conn, None
         if conn is None:
             return
@@ -124,8 +149,6 @@ class SqlAlchemyUnitOfWork:
                 conn.rollback()
         except DBAPIError:
             conn.invalidate()
-        finally:
-            conn.close()
         if isinstance(exc, DBAPIError):
             raise _translate(exc) from exc
 
