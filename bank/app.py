@@ -145,6 +145,7 @@ def create_app(settings: Settings) -> BankApp:
         settings.database_url,
         pool_size=settings.db_pool_size,
         pool_timeout=settings.db_pool_timeout_seconds,
+        lock_timeout_ms=settings.db_lock_timeout_ms,
     )
     auth, cards = _policies(settings)
     wiring = deps.Wiring(

@@ -45,6 +45,7 @@ class Settings(BaseSettings):
 
     db_pool_size: int = Field(default=8, ge=1, le=64)
     db_pool_timeout_seconds: float = Field(default=10.0, gt=0)
+    db_lock_timeout_ms: int = Field(default=2000, ge=1, le=60_000)
     validate_responses: bool = False
     docs_enabled: bool = True
     metrics_enabled: bool = True

@@ -87,6 +87,7 @@ def make_engine(
     pool_size: int = 8,
     pool_timeout: float = 10.0,
     ping_after_idle: float = PING_AFTER_IDLE_SECONDS,
+    lock_timeout_ms: int | None = None,
 ) -> Engine:
     if is_sqlite(url):
         return _sqlite_engine(url, pool_size, pool_timeout)
@@ -96,10 +97,20 @@ def make_engine(
         max_overflow=0,
         pool_timeout=pool_timeout,
         pool_recycle=1800,
-        connect_args={"connect_timeout": 5},
+        connect_args=_postgres_connect_args(lock_timeout_ms),
     )
     _ping_idle_connections(engine, ping_after_idle)
     return engine
+
+
+def _postgres_connect_args(lock_timeout_ms: int | None) -> dict[str, Any]:
+    """A request's transaction runs on its worker's event loop, so a row lock held elsewhere
+    (an operator's session, a stuck client) must not stall the worker: after `lock_timeout_ms`
+    the statement fails with SQLSTATE 55P03, which the unit of work turns into a 503."""
+    args: dict[str, Any] = {"connect_timeout": 5}
+    if lock_timeout_ms is not None:
+        args["options"] = f"-c lock_timeout={int(lock_timeout_ms)}"
+    return args
 
 
 def _ping_idle_connections(engine: Engine, idle_seconds: float) -> None:

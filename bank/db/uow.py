@@ -15,8 +15,11 @@ from bank.db import repositories as r
 from bank.db.engine import WRITE_OPTION, write_lock
 from bank.domain import errors
 
-# SQLSTATEs worth retrying: serialization failure, deadlock, lock timeout.
-RETRYABLE_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
+# SQLSTATEs worth retrying: serialization failure, deadlock.
+RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
+# A lock wait that outlived lock_timeout: another session holds the row. Waiting again would
+# stall the worker again, so the request fails fast with a 503 and the client retries.
+LOCK_TIMEOUT_SQLSTATE = "55P03"
 
 
 class RetryableConflict(Exception):
@@ -157,6 +160,8 @@ def _translate(exc: DBAPIError) -> Exception:
     sqlstate = getattr(exc.orig, "sqlstate", None)
     if sqlstate in RETRYABLE_SQLSTATES:
         return RetryableConflict(str(sqlstate))
+    if sqlstate == LOCK_TIMEOUT_SQLSTATE:
+        return errors.ServiceUnavailable("The database is busy; retry shortly.")
     if isinstance(exc, IntegrityError):
         if sqlstate == "23505" or "unique constraint" in str(exc.orig).lower():
             return DuplicateKey(type(exc.orig).__name__)

@@ -59,6 +59,8 @@ def retrying[T](attempt: Callable[[], T], attempts: int = MAX_ATTEMPTS) -> T:
         except RetryableConflict:
             if number == attempts:
                 raise errors.ServiceUnavailable("The database is busy; retry shortly.") from None
+            # Handlers run on the worker's event loop, so this jitter pauses the worker: it is
+            # bounded (under 0.2 s over all attempts) and follows only a deadlock or a race.
             time.sleep(random.uniform(0, 0.005 * 2**number))  # noqa: S311 - jitter, not crypto
     raise AssertionError("unreachable")  # pragma: no cover
 

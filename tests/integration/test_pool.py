@@ -1,13 +1,18 @@
-"""The PostgreSQL pool pings only connections that sat idle, and replaces dead ones."""
+"""PostgreSQL connections: idle ones are pinged and replaced if dead; lock waits are bounded."""
 
 from __future__ import annotations
+
+import uuid
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
+from bank.app import create_app
 from bank.db.engine import make_engine
-from tests.conftest import PG_ADMIN_URL, PostgresDatabases
+from bank.db.migrations import upgrade
+from tests import factories as f
+from tests.conftest import PG_ADMIN_URL, PostgresDatabases, make_settings
 
 
 def _terminate(pid: int) -> None:
@@ -47,3 +52,34 @@ def test_a_connection_killed_while_idle_is_replaced_only_when_pinged(
         assert pid is not None and pid != first_pid
     else:  # a connection in use is not pinged: the failure surfaces (the API answers 503)
         assert pid is None
+
+
+def test_a_row_locked_elsewhere_fails_fast_with_503_and_no_effect(
+    pg_databases: PostgresDatabases,
+) -> None:
+    url = pg_databases.create()
+    upgrade(url)
+    app = create_app(make_settings(url, db_lock_timeout_ms=200))
+    holder = create_engine(url)
+    try:
+        with app.test_client() as client:
+            owner = f.customer(client)
+            source = f.funded_account(client, owner, 1_000)
+            target = f.account(client, owner)
+            with holder.connect() as other:  # an operator's session holding the source row
+                other.execute(
+                    text("SELECT 1 FROM accounts WHERE id = :id FOR UPDATE"),
+                    {"id": uuid.UUID(source["id"])},
+                )
+                blocked = f.transfer(client, owner, source["id"], target["id"], 100, key="k-1")
+                other.rollback()
+            retried = f.transfer(client, owner, source["id"], target["id"], 100, key="k-1")
+
+            assert blocked.status_code == 503
+            assert f.error_code(blocked) == "service_unavailable"
+            assert retried.status_code == 201 and "Idempotent-Replayed" not in retried.headers
+            assert f.balance(client, owner, source["id"]) == 900
+            assert f.balance(client, owner, target["id"]) == 100
+    finally:
+        holder.dispose()
+        app.engine.dispose()

@@ -121,7 +121,7 @@ def test_verifier_never_remembers_more_than_its_bound() -> None:
         verify(token)
 
     # The oldest was dropped: with the key changed under it, only a fresh check would notice.
-    verify._key = "other-" + KEY  # noqa: SLF001 - a test seam for "was this re-verified?"
+    verify._key = "other-" + KEY  # a test seam: was this token verified again?
 
     assert verify(tokens[2]).user_id == "u2"
     with pytest.raises(security.TokenError):
