@@ -10,32 +10,49 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import pytest
 from starlette.testclient import TestClient
 
 from bank.cli import main as bank_cli
 from tests import factories as f
+from tests.integration.conftest import AppFactory
 
 
-def _parallel(calls: list[Callable[[], Any]], workers: int = 16) -> list[Any]:
-    """Run the calls on `workers` threads, all released at once by one start signal."""
+@pytest.fixture
+def workers(client: TestClient, make_client: AppFactory) -> list[TestClient]:
+    """Four apps on one database, each on its own event loop, like gunicorn's workers.
+
+    A request's transaction runs on its app's event loop, one at a time, so requests sent to a
+    single app are served in turn; concurrency between transactions needs several apps (on
+    SQLite each has its own write lock, and they meet on the shared lock file, as processes do).
+    """
+    return [client, *(make_client() for _ in range(3))]
+
+
+def _parallel(
+    calls: list[Callable[[TestClient], Any]], workers: list[TestClient], threads: int = 16
+) -> list[Any]:
+    """Run the calls on `threads` threads, spread over the workers, released by one signal."""
     start = threading.Event()
 
-    def run(call: Callable[[], Any]) -> Any:
+    def run(call: Callable[[TestClient], Any], worker: TestClient) -> Any:
         start.wait()
-        return call()
+        return call(worker)
 
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(run, call) for call in calls]
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        futures = [
+            pool.submit(run, call, workers[i % len(workers)]) for i, call in enumerate(calls)
+        ]
         start.set()
         return [future.result() for future in futures]
 
 
-def test_parallel_withdrawals_never_overdraw(client: TestClient) -> None:
+def test_parallel_withdrawals_never_overdraw(client: TestClient, workers: list[TestClient]) -> None:
     owner = f.customer(client)
     account = f.funded_account(client, owner, 1000)
 
     responses = _parallel(
-        [lambda: f.withdraw(client, owner, account["id"], 100) for _ in range(20)]
+        [lambda c: f.withdraw(c, owner, account["id"], 100) for _ in range(20)], workers
     )
 
     statuses = Counter(r.status_code for r in responses)
@@ -47,7 +64,7 @@ def test_parallel_withdrawals_never_overdraw(client: TestClient) -> None:
 
 
 def test_parallel_transfers_conserve_money(
-    client: TestClient, db_url: str, monkeypatch: Any
+    client: TestClient, workers: list[TestClient], db_url: str, monkeypatch: Any
 ) -> None:
     alice, bob = f.customer(client), f.customer(client)
     owners = {}
@@ -59,11 +76,18 @@ def test_parallel_transfers_conserve_money(
     hot = accounts[:2]
     rng = random.Random(7)
 
-    def one_transfer() -> Any:
-        source, target = rng.sample(hot, 2) if rng.random() < 0.5 else rng.sample(accounts, 2)
-        return f.transfer(client, owners[source], source, target, rng.randint(1, 900))
+    plan = [
+        (
+            *(rng.sample(hot, 2) if rng.random() < 0.5 else rng.sample(accounts, 2)),
+            rng.randint(1, 900),
+        )
+        for _ in range(120)
+    ]
 
-    responses = _parallel([one_transfer for _ in range(120)])
+    def one_transfer(source: str, target: str, amount: int) -> Callable[[TestClient], Any]:
+        return lambda c: f.transfer(c, owners[source], source, target, amount)
+
+    responses = _parallel([one_transfer(*step) for step in plan], workers)
 
     assert {r.status_code for r in responses} <= {201, 409}
     assert any(r.status_code == 201 for r in responses)
@@ -80,7 +104,9 @@ def test_parallel_transfers_conserve_money(
     assert bank_cli(["ledger", "verify"]) == 0
 
 
-def test_parallel_requests_with_one_key_have_one_effect(client: TestClient) -> None:
+def test_parallel_requests_with_one_key_have_one_effect(
+    client: TestClient, workers: list[TestClient]
+) -> None:
     owner = f.customer(client)
     source = f.funded_account(client, owner, 1000)
     target = f.account(client, owner)
@@ -88,9 +114,10 @@ def test_parallel_requests_with_one_key_have_one_effect(client: TestClient) -> N
 
     responses = _parallel(
         [
-            lambda: f.transfer(client, owner, source["id"], target["id"], 100, key=key)
+            lambda c: f.transfer(c, owner, source["id"], target["id"], 100, key=key)
             for _ in range(20)
-        ]
+        ],
+        workers,
     )
 
     fresh = [
@@ -106,9 +133,13 @@ def test_parallel_requests_with_one_key_have_one_effect(client: TestClient) -> N
     assert f.balance(client, owner, target["id"]) == 100
 
 
-def test_parallel_signups_with_one_email_create_one_user(client: TestClient) -> None:
+def test_parallel_signups_with_one_email_create_one_user(
+    client: TestClient, workers: list[TestClient]
+) -> None:
     body = f.signup_body()
 
-    responses = _parallel([lambda: client.post("/v1/auth/signup", json=body) for _ in range(8)])
+    responses = _parallel(
+        [lambda c: c.post("/v1/auth/signup", json=body) for _ in range(8)], workers
+    )
 
     assert Counter(r.status_code for r in responses) == {201: 1, 409: 7}
