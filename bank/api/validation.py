@@ -8,6 +8,7 @@ which bank.api.errors turns into `details.field`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from connexion.datastructures import MediaTypeDict
@@ -16,20 +17,27 @@ from connexion.utils import is_nullable
 from connexion.validators import VALIDATOR_MAP, JSONRequestBodyValidator, ParameterValidator
 from jsonschema import Draft4Validator, ValidationError
 
-_VALIDATORS: dict[int, tuple[dict[str, Any], Draft4Validator]] = {}
+# Built once per schema object. Connexion keeps the operation's schemas for the app's lifetime;
+# the identity check guards against a reused id() after a schema was freed.
+_BUILT: dict[int, tuple[dict[str, Any], Any]] = {}
 
 
-def _validator(param: dict[str, Any]) -> Draft4Validator:
-    cached = _VALIDATORS.get(id(param))
-    if cached is None or cached[0] is not param:
-        cached = (
-            param,
-            Draft4Validator(
-                param.get("schema", param), format_checker=Draft4Validator.FORMAT_CHECKER
-            ),
-        )
-        _VALIDATORS[id(param)] = cached
+def _once(schema: dict[str, Any], build: Callable[[dict[str, Any]], Any]) -> Any:
+    cached = _BUILT.get(id(schema))
+    if cached is None or cached[0] is not schema:
+        cached = (schema, build(schema))
+        _BUILT[id(schema)] = cached
     return cached[1]
+
+
+def _parameter_validator(param: dict[str, Any]) -> Draft4Validator:
+    return Draft4Validator(
+        param.get("schema", param), format_checker=Draft4Validator.FORMAT_CHECKER
+    )
+
+
+def _body_validator(schema: dict[str, Any]) -> Any:
+    return Draft4RequestValidator(schema, format_checker=Draft4Validator.FORMAT_CHECKER)
 
 
 class NamingParameterValidator(ParameterValidator):  # type: ignore[misc]
@@ -44,13 +52,10 @@ class NamingParameterValidator(ParameterValidator):  # type: ignore[misc]
         if is_nullable(param) and value in ("null", "None"):
             return None
         try:
-            _validator(param).validate(value)
+            _once(param, _parameter_validator).validate(value)
         except ValidationError as exc:
             return f"{exc.message} - '{param['name']}'"
         return None
-
-
-_BODY_VALIDATORS: dict[int, tuple[dict[str, Any], Any]] = {}
 
 
 class CachedJSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
@@ -59,15 +64,7 @@ class CachedJSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
 
     @property
     def _validator(self) -> Any:
-        schema = self._schema
-        cached = _BODY_VALIDATORS.get(id(schema))
-        if cached is None or cached[0] is not schema:
-            cached = (
-                schema,
-                Draft4RequestValidator(schema, format_checker=Draft4Validator.FORMAT_CHECKER),
-            )
-            _BODY_VALIDATORS[id(schema)] = cached
-        return cached[1]
+        return _once(self._schema, _body_validator)
 
 
 def validator_map() -> dict[str, Any]:

@@ -431,13 +431,10 @@ class Ledger(Repository):
         return [model.Transaction(**row._mapping) for row in rows]
 
 
-# Statement queries, built once (a statement page runs both, plus the position twice).
+# Statement queries, built once: a statement page reads the position at both ends of the period
+# and one page of its rows. Per account, created_at follows seq (it is taken after the row's
+# UPDATE has locked the account), so "the last row before a moment" is the same in either order.
 _tx = m.transactions.c
-_IN_PERIOD = and_(
-    _tx.account_id == bindparam("p_account"),
-    _tx.created_at >= bindparam("p_start"),
-    _tx.created_at < bindparam("p_end"),
-)
 _POSITION_BEFORE = (
     select(_tx.balance_after, _tx.credited_total_after, _tx.seq)
     .where(_tx.account_id == bindparam("p_account"), _tx.created_at < bindparam("p_moment"))
@@ -446,7 +443,11 @@ _POSITION_BEFORE = (
 )
 _PERIOD_ROWS = (
     select(*TRANSACTION_COLUMNS)
-    .where(_IN_PERIOD)
+    .where(
+        _tx.account_id == bindparam("p_account"),
+        _tx.created_at >= bindparam("p_start"),
+        _tx.created_at < bindparam("p_end"),
+    )
     .order_by(_tx.created_at, _tx.seq)
     .limit(bindparam("p_limit"))
     .offset(bindparam("p_offset"))
