@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.pool import StaticPool
 
+from bank.db.prepared import run_driver_sql
 from bank.domain import errors
 
 WRITE_OPTION = "bank_write"
@@ -164,7 +165,7 @@ def _sqlite_engine(url: str, pool_size: int, pool_timeout: float) -> Engine:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         immediate = conn.get_execution_options().get(WRITE_OPTION, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        run_driver_sql(conn, "BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
 

@@ -28,6 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from bank.db import models as m
+from bank.db.prepared import Prepared
 from bank.domain import model
 from bank.domain.model import MAX_BALANCE
 
@@ -106,6 +107,9 @@ class Repository:
         items = [factory(**row._mapping) for row in rows]
         return model.Page(items=items, limit=limit, offset=offset, total=total)
 
+
+# Prepared rows are tuples in the order of these columns, which is the dataclasses' field order
+# (tests/integration/test_prepared.py checks it).
 
 # ---------------------------------------------------------------- users and holders
 
@@ -245,11 +249,11 @@ class Accounts(Repository):
 
     def get(self, account_id: uuid.UUID, holder_id: uuid.UUID | None) -> model.Account | None:
         """The account, if it exists and (when holder_id is given) belongs to that holder."""
-        query = select(*ACCOUNT_COLUMNS).where(m.accounts.c.id == account_id)
-        if holder_id is not None:
-            query = query.where(m.accounts.c.holder_id == holder_id)
-        row = self.conn.execute(query).first()
-        return None if row is None else model.Account(**row._mapping)
+        if holder_id is None:
+            row = _ACCOUNT.first(self.conn, {"p_id": account_id})
+        else:
+            row = _OWNED_ACCOUNT.first(self.conn, {"p_id": account_id, "p_holder": holder_id})
+        return None if row is None else model.Account(*row)
 
     def page(
         self, holder_id: uuid.UUID | None, limit: int, offset: int
@@ -280,18 +284,18 @@ class Accounts(Repository):
         One conditional UPDATE: it locks the row (PostgreSQL re-checks the WHERE after a
         wait), and returns nothing when any rule fails.
         """
-        row = self.conn.execute(
-            _DEBIT,
+        row = _DEBIT.first(
+            self.conn,
             {"p_id": account_id, "p_amount": amount, "p_currency": currency, "p_holder": holder_id},
-        ).first()
-        return None if row is None else Posting(row.balance, row.entry_count, row.credited_total)
+        )
+        return None if row is None else Posting(*row)
 
     def credit(
         self, account_id: uuid.UUID, amount: int, currency: str, holder_id: uuid.UUID | None
     ) -> Posting | None:
         statement = _CREDIT_OWNED if holder_id is not None else _CREDIT_ANY
-        row = self.conn.execute(
-            statement,
+        row = statement.first(
+            self.conn,
             {
                 "p_id": account_id,
                 "p_amount": amount,
@@ -299,8 +303,8 @@ class Accounts(Repository):
                 "p_holder": holder_id,
                 "p_ceiling": MAX_BALANCE,
             },
-        ).first()
-        return None if row is None else Posting(row.balance, row.entry_count, row.credited_total)
+        )
+        return None if row is None else Posting(*row)
 
     def set_status(self, account_id: uuid.UUID, current: str, target: str) -> model.Account | None:
         """Change the status if it is still `current` (and, to close, the balance is zero)."""
@@ -313,9 +317,11 @@ class Accounts(Repository):
         return None if row is None else model.Account(**row._mapping)
 
 
-_TRANSFER_INSERT = insert(m.transfers)
 _acc = m.accounts.c
-_DEBIT = (
+_ACCOUNT_STATEMENT = select(*ACCOUNT_COLUMNS).where(_acc.id == bindparam("p_id"))
+_ACCOUNT = Prepared(_ACCOUNT_STATEMENT)
+_OWNED_ACCOUNT = Prepared(_ACCOUNT_STATEMENT.where(_acc.holder_id == bindparam("p_holder")))
+_DEBIT_STATEMENT = (
     update(m.accounts)
     .where(
         _acc.id == bindparam("p_id"),
@@ -327,7 +333,7 @@ _DEBIT = (
     .values(balance=_acc.balance - bindparam("p_amount"), entry_count=_acc.entry_count + 1)
     .returning(_acc.balance, _acc.entry_count, _acc.credited_total)
 )
-_CREDIT_ANY = (
+_CREDIT_STATEMENT = (
     update(m.accounts)
     .where(
         _acc.id == bindparam("p_id"),
@@ -342,7 +348,16 @@ _CREDIT_ANY = (
     )
     .returning(_acc.balance, _acc.entry_count, _acc.credited_total)
 )
-_CREDIT_OWNED = _CREDIT_ANY.where(_acc.holder_id == bindparam("p_holder"))
+# The money path's statements run through Prepared (bank/db/prepared.py): compiled once, no
+# per-execution layer inside the write transaction. Postings return (balance, seq, credited).
+_DEBIT = Prepared(_DEBIT_STATEMENT)
+_CREDIT_ANY = Prepared(_CREDIT_STATEMENT)
+_CREDIT_OWNED = Prepared(_CREDIT_STATEMENT.where(_acc.holder_id == bindparam("p_holder")))
+_TRANSFER_INSERT = Prepared(insert(m.transfers), [c.name for c in TRANSFER_COLUMNS])
+_TRANSACTION_INSERT = Prepared(
+    insert(m.transactions),
+    [c.name for c in TRANSACTION_COLUMNS] + ["seq", "credited_total_after"],
+)
 
 
 class Ledger(Repository):
@@ -351,10 +366,10 @@ class Ledger(Repository):
     __slots__ = ()
 
     def add_transactions(self, rows: list[dict[str, Any]]) -> None:
-        self.conn.execute(insert(m.transactions), rows)
+        _TRANSACTION_INSERT.run_many(self.conn, rows)
 
     def add_transfer(self, transfer: model.Transfer) -> None:
-        self.conn.execute(_TRANSFER_INSERT, _values(transfer))
+        _TRANSFER_INSERT.run(self.conn, _values(transfer))
 
     def transaction(
         self, transaction_id: uuid.UUID, holder_id: uuid.UUID | None
@@ -408,18 +423,16 @@ class Ledger(Repository):
     def position_before(self, account_id: uuid.UUID, moment: datetime) -> LedgerPosition:
         """The account's ledger just before `moment`: its newest earlier row's running values
         (an index seek, whatever the history), or zeros when it has none."""
-        row = self.conn.execute(
-            _POSITION_BEFORE, {"p_account": account_id, "p_moment": moment}
-        ).first()
+        row = _POSITION_BEFORE.first(self.conn, {"p_account": account_id, "p_moment": moment})
         if row is None:
             return LedgerPosition(balance=0, credited_total=0, seq=0)
-        return LedgerPosition(row.balance_after, row.credited_total_after, row.seq)
+        return LedgerPosition(*row)
 
     def period_rows(
         self, account_id: uuid.UUID, start: datetime, end: datetime, limit: int, offset: int
     ) -> list[model.Transaction]:
-        rows = self.conn.execute(
-            _PERIOD_ROWS,
+        rows = _PERIOD_ROWS.rows(
+            self.conn,
             {
                 "p_account": account_id,
                 "p_start": start,
@@ -428,20 +441,20 @@ class Ledger(Repository):
                 "p_offset": offset,
             },
         )
-        return [model.Transaction(**row._mapping) for row in rows]
+        return [model.Transaction(*row) for row in rows]
 
 
 # Statement queries, built once: a statement page reads the position at both ends of the period
 # and one page of its rows. Per account, created_at follows seq (it is taken after the row's
 # UPDATE has locked the account), so "the last row before a moment" is the same in either order.
 _tx = m.transactions.c
-_POSITION_BEFORE = (
+_POSITION_BEFORE = Prepared(
     select(_tx.balance_after, _tx.credited_total_after, _tx.seq)
     .where(_tx.account_id == bindparam("p_account"), _tx.created_at < bindparam("p_moment"))
     .order_by(_tx.created_at.desc(), _tx.seq.desc())
     .limit(1)
 )
-_PERIOD_ROWS = (
+_PERIOD_ROWS = Prepared(
     select(*TRANSACTION_COLUMNS)
     .where(
         _tx.account_id == bindparam("p_account"),
@@ -534,8 +547,7 @@ class Tokens(Repository):
     __slots__ = ()
 
     def is_revoked(self, jti: str) -> bool:
-        found = self.conn.execute(_REVOKED, {"jti": jti}).first()
-        return found is not None
+        return _IS_REVOKED.first(self.conn, {"jti": jti}) is not None
 
     def revoke_access(self, jti: str, expires_at: datetime) -> None:
         exists = self.conn.execute(_REVOKED, {"jti": jti}).first()
@@ -635,6 +647,7 @@ class Tokens(Repository):
 
 
 _REVOKED = select(literal(1)).where(m.revoked_tokens.c.jti == bindparam("jti"))
+_IS_REVOKED = Prepared(_REVOKED)  # every authenticated request runs it
 
 
 class Throttle(Repository):
@@ -687,8 +700,8 @@ class Audit(Repository):
         target_id: uuid.UUID | str | None = None,
         details: dict[str, Any] | None = None,
     ) -> None:
-        self.conn.execute(
-            _AUDIT,
+        _AUDIT.run(
+            self.conn,
             {
                 "id": uuid.uuid4(),
                 "created_at": now,
@@ -705,7 +718,22 @@ class Audit(Repository):
         )
 
 
-_AUDIT = insert(m.audit_events)
+_AUDIT = Prepared(
+    insert(m.audit_events),
+    [
+        "id",
+        "created_at",
+        "action",
+        "outcome",
+        "user_id",
+        "token_jti",
+        "request_id",
+        "client_ip",
+        "target_type",
+        "target_id",
+        "details",
+    ],
+)
 
 
 # ---------------------------------------------------------------- idempotency
@@ -751,19 +779,19 @@ class Idempotency(Repository):
         }
         if self.conn.dialect.name == "postgresql":
             params["p_lock"] = advisory_key(str(user_id), operation, key)
-            row = self.conn.execute(_CLAIM_PG, params).one()
-            claimed = bool(row.got)
+            (got, revoked, fingerprint, status, body, expires_at), *_ = _CLAIM_PG.rows(
+                self.conn, params
+            )
+            claimed = bool(got)
         else:
-            row = self.conn.execute(_CLAIM, params).one()
+            (revoked, fingerprint, status, body, expires_at), *_ = _CLAIM.rows(self.conn, params)
             claimed = True
-        revoked = bool(row.revoked)
-        if not claimed or row.fingerprint is None:
-            return Claim(revoked, claimed, None)
-        if row.expires_at <= now:
+        if not claimed or fingerprint is None:
+            return Claim(bool(revoked), claimed, None)
+        if expires_at <= now:
             self.conn.execute(_FORGET, params)
-            return Claim(revoked, claimed, None)
-        stored = StoredResponse(row.fingerprint, row.status_code, row.response_body)
-        return Claim(revoked, claimed, stored)
+            return Claim(bool(revoked), claimed, None)
+        return Claim(bool(revoked), claimed, StoredResponse(fingerprint, status, body))
 
     def store(
         self,
@@ -777,8 +805,8 @@ class Idempotency(Repository):
         now: datetime,
         expires_at: datetime,
     ) -> None:
-        self.conn.execute(
-            _IDEMPOTENCY_INSERT,
+        _IDEMPOTENCY_INSERT.run(
+            self.conn,
             {
                 "id": uuid.uuid4(),
                 "user_id": user_id,
@@ -799,7 +827,20 @@ class Idempotency(Repository):
         return int(result.rowcount or 0)
 
 
-_IDEMPOTENCY_INSERT = insert(m.idempotency_keys)
+_IDEMPOTENCY_INSERT = Prepared(
+    insert(m.idempotency_keys),
+    [
+        "id",
+        "user_id",
+        "operation",
+        "key",
+        "fingerprint",
+        "status_code",
+        "response_body",
+        "created_at",
+        "expires_at",
+    ],
+)
 _k = m.idempotency_keys.c
 _KEY_MATCH = and_(
     _k.user_id == bindparam("p_user"),
@@ -817,10 +858,13 @@ _CLAIM_COLUMNS = (
 _CLAIM_FROM = (
     select(literal(1).label("one")).subquery("one").outerjoin(m.idempotency_keys, _KEY_MATCH)
 )
-_CLAIM = select(*_CLAIM_COLUMNS).select_from(_CLAIM_FROM)
-_CLAIM_PG = select(
-    func.pg_try_advisory_xact_lock(bindparam("p_lock")).label("got"), *_CLAIM_COLUMNS
-).select_from(_CLAIM_FROM)
+# Rows: (revoked, fingerprint, status, body, expires_at), led on PostgreSQL by `got`.
+_CLAIM = Prepared(select(*_CLAIM_COLUMNS).select_from(_CLAIM_FROM))
+_CLAIM_PG = Prepared(
+    select(
+        func.pg_try_advisory_xact_lock(bindparam("p_lock")).label("got"), *_CLAIM_COLUMNS
+    ).select_from(_CLAIM_FROM)
+)
 _FORGET = delete(m.idempotency_keys).where(_KEY_MATCH)
 
 
