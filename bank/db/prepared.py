@@ -34,6 +34,7 @@ class _Plan:
     positional: bool
     # Per bind, in the order the driver takes them: (name, fixed value or _REQUIRED, processor).
     binds: tuple[tuple[str, Any, Processor], ...]
+    returns_rows: bool
     # Result column processors; empty when no column needs one.
     results: tuple[Processor, ...]
 
@@ -69,13 +70,13 @@ class Prepared:
             else:
                 fixed = bind.value if processor is None else processor(bind.value)
                 binds.append((name, fixed, None))
+        columns = list(self.statement.exported_columns)
         results = tuple(
-            column.type.dialect_impl(dialect).result_processor(dialect, None)
-            for column in self.statement.exported_columns
+            column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns
         )
         if not any(results):
             results = ()
-        return _Plan(compiled.string, compiled.positional, tuple(binds), results)
+        return _Plan(compiled.string, compiled.positional, tuple(binds), bool(columns), results)
 
     def _parameters(self, plan: _Plan, values: Mapping[str, Any]) -> Any:
         params = []
@@ -89,7 +90,7 @@ class Prepared:
     def rows(self, conn: Connection, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """Run the statement; its rows (RETURNING or SELECT), processed like Core's."""
         plan = self._plan(conn.dialect)
-        fetched = _call(conn, plan.sql, self._parameters(plan, values))
+        fetched = _call(conn, plan.sql, self._parameters(plan, values), fetch=plan.returns_rows)
         if not plan.results:
             return [tuple(row) for row in fetched]
         return [
@@ -116,11 +117,16 @@ class Prepared:
 
 def run_driver_sql(conn: Connection, sql: str) -> None:
     """Run a parameterless statement (BEGIN IMMEDIATE) on the driver, errors as above."""
-    _call(conn, sql, ())
+    _call(conn, sql, (), fetch=False)
 
 
-def _call(conn: Connection, sql: str, params: Any, *, many: bool = False) -> Sequence[Any]:
-    """Execute on a fresh cursor of the Connection's DBAPI connection; the rows, if any."""
+def _call(
+    conn: Connection, sql: str, params: Any, *, fetch: bool = False, many: bool = False
+) -> Sequence[Any]:
+    """Execute on a fresh cursor of the Connection's DBAPI connection; with `fetch`, the rows.
+
+    `fetch` comes from the statement, not from the cursor's description, which a driver may
+    fill in only when the result arrives (psycopg's pipeline mode)."""
     try:
         cursor = conn.connection.cursor()
         try:
@@ -128,7 +134,7 @@ def _call(conn: Connection, sql: str, params: Any, *, many: bool = False) -> Seq
                 cursor.executemany(sql, params)
                 return []
             cursor.execute(sql, params)
-            return cursor.fetchall() if cursor.description is not None else []
+            return cursor.fetchall() if fetch else []
         finally:
             cursor.close()
     except conn.dialect.loaded_dbapi.Error as exc:
@@ -138,8 +144,10 @@ def _call(conn: Connection, sql: str, params: Any, *, many: bool = False) -> Seq
 def _wrapped(conn: Connection, exc: Exception, sql: str, params: Any) -> Exception:
     """A driver error as Connection.execute would raise it (a lost connection invalidates)."""
     dialect = conn.dialect
-    lost = dialect.is_disconnect(cast(Any, exc), conn.connection.dbapi_connection, None)
-    if lost:
+    lost = conn.invalidated or dialect.is_disconnect(
+        cast(Any, exc), conn.connection.dbapi_connection, None
+    )
+    if lost and not conn.invalidated:
         conn.invalidate(exc)
     return DBAPIError.instance(
         sql,
