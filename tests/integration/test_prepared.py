@@ -9,7 +9,7 @@ from dataclasses import fields
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import Engine, bindparam, insert, select, text
+from sqlalchemy import Engine, bindparam, func, insert, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from bank.db import models as m
@@ -100,11 +100,43 @@ def test_prepared_rows_are_processed_like_core(engine: Engine) -> None:
 
 def test_a_unique_violation_is_a_dbapi_error_the_unit_of_work_translates(engine: Engine) -> None:
     event = _event("duplicate")
-    with engine.connect() as conn, conn.begin():
+    with engine.connect() as conn:
+        conn.begin()
         AUDIT_INSERT.run(conn, event)
+        # SQLite raises at the statement; PostgreSQL's pipeline at the latest at COMMIT.
         with pytest.raises(IntegrityError) as raised:
             AUDIT_INSERT.run(conn, event)
+            conn.commit()
     assert isinstance(_translate(raised.value), DuplicateKey)
+
+
+def test_a_failing_queued_statement_leaves_nothing_of_its_transaction(engine: Engine) -> None:
+    action = f"atomic-{uuid.uuid4().hex[:8]}"
+    first, clash = _event(action), _event(action)
+    with engine.begin() as conn:
+        AUDIT_INSERT.run(conn, clash)
+    with engine.connect() as conn, pytest.raises(IntegrityError):
+        conn.begin()
+        AUDIT_INSERT.run(conn, first)
+        AUDIT_INSERT.run(conn, clash)
+        AUDIT_INSERT.run(conn, _event(action))
+        conn.commit()
+    # Back from the pool (pool_size=1: the same connection), only the row committed before.
+    with engine.connect() as conn:
+        assert [row[0] for row in AUDIT_READ.rows(conn, {"p_action": action})] == [clash["id"]]
+
+
+def test_core_statements_see_what_prepared_ones_queued(engine: Engine) -> None:
+    action = f"mixed-{uuid.uuid4().hex[:8]}"
+    with engine.begin() as conn:
+        AUDIT_INSERT.run(conn, _event(action))
+        count = conn.execute(
+            select(func.count()).select_from(m.audit_events).where(_a.action == action)
+        ).scalar_one()
+        AUDIT_INSERT.run(conn, _event(action))
+    assert count == 1
+    with engine.connect() as conn:
+        assert len(AUDIT_READ.rows(conn, {"p_action": action})) == 2
 
 
 def test_a_batch_goes_in_in_one_call_and_fails_as_a_whole(engine: Engine) -> None:
@@ -113,8 +145,12 @@ def test_a_batch_goes_in_in_one_call_and_fails_as_a_whole(engine: Engine) -> Non
     with engine.begin() as conn:
         AUDIT_INSERT.run_many(conn, events)
         assert len(AUDIT_READ.rows(conn, {"p_action": action})) == 2
-    with engine.connect() as conn, conn.begin(), pytest.raises(IntegrityError):
+    with engine.connect() as conn, pytest.raises(IntegrityError):
+        conn.begin()
         AUDIT_INSERT.run_many(conn, [_event(action), events[0]])
+        conn.commit()
+    with engine.connect() as conn:
+        assert len(AUDIT_READ.rows(conn, {"p_action": action})) == 2
 
 
 def test_a_lost_connection_invalidates_it(engine: Engine) -> None:
