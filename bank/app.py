@@ -146,6 +146,7 @@ def create_app(settings: Settings) -> BankApp:
         pool_size=settings.db_pool_size,
         pool_timeout=settings.db_pool_timeout_seconds,
         lock_timeout_ms=settings.db_lock_timeout_ms,
+        sqlite_synchronous=settings.sqlite_synchronous,
     )
     auth, cards = _policies(settings)
     wiring = deps.Wiring(

@@ -156,9 +156,10 @@ def make_engine(
     pool_timeout: float = 10.0,
     ping_after_idle: float = PING_AFTER_IDLE_SECONDS,
     lock_timeout_ms: int | None = None,
+    sqlite_synchronous: str = "NORMAL",
 ) -> Engine:
     if is_sqlite(url):
-        return _sqlite_engine(url, pool_size, pool_timeout)
+        return _sqlite_engine(url, pool_size, pool_timeout, sqlite_synchronous)
     engine = create_engine(
         url,
         pool_size=pool_size,
@@ -207,7 +208,9 @@ def _ping_idle_connections(engine: Engine, idle_seconds: float) -> None:
             raise DisconnectionError(str(exc)) from exc
 
 
-def _sqlite_engine(url: str, pool_size: int, pool_timeout: float) -> Engine:
+def _sqlite_engine(url: str, pool_size: int, pool_timeout: float, synchronous: str) -> Engine:
+    if synchronous not in ("NORMAL", "FULL"):
+        raise ValueError(f"unsupported SQLite synchronous mode: {synchronous!r}")
     path = _sqlite_file(url)
     kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 30}}
     if path is None:
@@ -228,7 +231,7 @@ def _sqlite_engine(url: str, pool_size: int, pool_timeout: float) -> Engine:
         cursor = dbapi_connection.cursor()
         if path is not None:
             cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute(f"PRAGMA synchronous={synchronous}")
             cursor.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")

@@ -1,4 +1,5 @@
-"""SQLite: commits leave the WAL to the background checkpointer, outside the write lock."""
+"""SQLite engine: commits leave the WAL to the background checkpointer, outside the write lock;
+the synchronous mode is configurable."""
 
 from __future__ import annotations
 
@@ -83,3 +84,20 @@ def test_in_memory_databases_have_no_checkpointer() -> None:
         assert getattr(write_lock(engine), "checkpointer", None) is None
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize(("mode", "level"), [("NORMAL", 1), ("FULL", 2)])
+def test_the_synchronous_mode_is_applied_to_every_connection(
+    tmp_path: Path, mode: str, level: int
+) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'bank.db'}", sqlite_synchronous=mode)
+    try:
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA synchronous").scalar_one() == level
+    finally:
+        engine.dispose()
+
+
+def test_an_unknown_synchronous_mode_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="synchronous"):
+        make_engine(f"sqlite:///{tmp_path / 'bank.db'}", sqlite_synchronous="OFF")

@@ -54,3 +54,10 @@ def test_environment_variables_are_read(monkeypatch: pytest.MonkeyPatch) -> None
     settings = Settings()
 
     assert settings.database_url == "sqlite:////tmp/x.db" and settings.port == 9001
+
+
+def test_sqlite_synchronous_defaults_to_normal_and_accepts_full() -> None:
+    assert Settings(jwt_secret="s" * 40).sqlite_synchronous == "NORMAL"
+    assert Settings(jwt_secret="s" * 40, sqlite_synchronous="full").sqlite_synchronous == "FULL"
+    with pytest.raises(ValidationError):
+        Settings(jwt_secret="s" * 40, sqlite_synchronous="OFF")
