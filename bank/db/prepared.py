@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Table, insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.selectable import ReturnsRows
@@ -48,6 +48,12 @@ class Prepared:
         self.statement = statement
         self._column_keys = list(column_keys) if column_keys is not None else None
         self._plans: dict[tuple[str, str], _Plan] = {}
+
+    @classmethod
+    def insert_every_column(cls, table: Table) -> Prepared:
+        """An INSERT that takes a value for every column of `table` (a missing one is a KeyError,
+        never a silent default)."""
+        return cls(insert(table), [column.key for column in table.columns])
 
     def _plan(self, dialect: Dialect) -> _Plan:
         key = (dialect.name, dialect.driver)

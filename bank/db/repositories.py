@@ -353,11 +353,8 @@ _CREDIT_STATEMENT = (
 _DEBIT = Prepared(_DEBIT_STATEMENT)
 _CREDIT_ANY = Prepared(_CREDIT_STATEMENT)
 _CREDIT_OWNED = Prepared(_CREDIT_STATEMENT.where(_acc.holder_id == bindparam("p_holder")))
-_TRANSFER_INSERT = Prepared(insert(m.transfers), [c.name for c in TRANSFER_COLUMNS])
-_TRANSACTION_INSERT = Prepared(
-    insert(m.transactions),
-    [c.name for c in TRANSACTION_COLUMNS] + ["seq", "credited_total_after"],
-)
+_TRANSFER_INSERT = Prepared.insert_every_column(m.transfers)
+_TRANSACTION_INSERT = Prepared.insert_every_column(m.transactions)
 
 
 class Ledger(Repository):
@@ -718,22 +715,7 @@ class Audit(Repository):
         )
 
 
-_AUDIT = Prepared(
-    insert(m.audit_events),
-    [
-        "id",
-        "created_at",
-        "action",
-        "outcome",
-        "user_id",
-        "token_jti",
-        "request_id",
-        "client_ip",
-        "target_type",
-        "target_id",
-        "details",
-    ],
-)
+_AUDIT = Prepared.insert_every_column(m.audit_events)
 
 
 # ---------------------------------------------------------------- idempotency
@@ -827,20 +809,7 @@ class Idempotency(Repository):
         return int(result.rowcount or 0)
 
 
-_IDEMPOTENCY_INSERT = Prepared(
-    insert(m.idempotency_keys),
-    [
-        "id",
-        "user_id",
-        "operation",
-        "key",
-        "fingerprint",
-        "status_code",
-        "response_body",
-        "created_at",
-        "expires_at",
-    ],
-)
+_IDEMPOTENCY_INSERT = Prepared.insert_every_column(m.idempotency_keys)
 _k = m.idempotency_keys.c
 _KEY_MATCH = and_(
     _k.user_id == bindparam("p_user"),

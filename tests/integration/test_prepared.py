@@ -20,20 +20,7 @@ from bank.db.uow import DuplicateKey, _translate
 from bank.domain import model
 from tests.integration.test_pool import _terminate
 
-COLUMNS = [
-    "id",
-    "created_at",
-    "action",
-    "outcome",
-    "user_id",
-    "token_jti",
-    "request_id",
-    "client_ip",
-    "target_type",
-    "target_id",
-    "details",
-]
-AUDIT_INSERT = Prepared(insert(m.audit_events), COLUMNS)
+AUDIT_INSERT = Prepared.insert_every_column(m.audit_events)
 _a = m.audit_events.c
 AUDIT_READ = Prepared(
     select(_a.id, _a.created_at, _a.user_id, _a.details, _a.outcome).where(
@@ -166,6 +153,13 @@ def test_a_lost_connection_invalidates_it(engine: Engine) -> None:
         assert conn.invalidated
     with engine.connect() as conn:  # the pool hands out a working connection again
         assert AUDIT_READ.rows(conn, {"p_action": "nothing-like-it"}) == []
+
+
+def test_an_insert_without_a_value_for_every_column_is_refused(engine: Engine) -> None:
+    event = _event("incomplete")
+    del event["client_ip"]
+    with engine.connect() as conn, pytest.raises(KeyError, match="client_ip"):
+        AUDIT_INSERT.run(conn, event)
 
 
 def test_expanding_parameters_are_refused(engine: Engine) -> None:
