@@ -32,6 +32,8 @@ from bank.db.prepared import Prepared
 from bank.domain import model
 from bank.domain.model import MAX_BALANCE
 
+# Prepared rows are tuples in the order of these columns, which is the dataclasses' field order
+# (tests/integration/test_prepared.py checks it).
 ACCOUNT_COLUMNS = (
     m.accounts.c.id,
     m.accounts.c.holder_id,
@@ -107,9 +109,6 @@ class Repository:
         items = [factory(**row._mapping) for row in rows]
         return model.Page(items=items, limit=limit, offset=offset, total=total)
 
-
-# Prepared rows are tuples in the order of these columns, which is the dataclasses' field order
-# (tests/integration/test_prepared.py checks it).
 
 # ---------------------------------------------------------------- users and holders
 
@@ -547,8 +546,7 @@ class Tokens(Repository):
         return _IS_REVOKED.first(self.conn, {"jti": jti}) is not None
 
     def revoke_access(self, jti: str, expires_at: datetime) -> None:
-        exists = self.conn.execute(_REVOKED, {"jti": jti}).first()
-        if exists is None:
+        if not self.is_revoked(jti):
             self.conn.execute(insert(m.revoked_tokens).values(jti=jti, expires_at=expires_at))
 
     def add_refresh(
@@ -643,8 +641,8 @@ class Tokens(Repository):
         return int(revoked or 0) + int(refresh or 0)
 
 
-_REVOKED = select(literal(1)).where(m.revoked_tokens.c.jti == bindparam("jti"))
-_IS_REVOKED = Prepared(_REVOKED)  # every authenticated request runs it
+# Every authenticated request runs it.
+_IS_REVOKED = Prepared(select(literal(1)).where(m.revoked_tokens.c.jti == bindparam("jti")))
 
 
 class Throttle(Repository):
