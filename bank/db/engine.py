@@ -13,13 +13,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.pool import StaticPool
 
 from bank.core.logging import get_logger
-from bank.db.prepared import run_driver_sql
+from bank.db.prepared import run_driver_sql, send_held
 from bank.domain import errors
 
 WRITE_OPTION = "bank_write"
@@ -169,7 +169,13 @@ def make_engine(
         connect_args=_postgres_connect_args(lock_timeout_ms),
     )
     _ping_idle_connections(engine, ping_after_idle)
+    # A Core statement in a transaction that holds INSERTs must see them: send them first.
+    event.listen(engine, "before_execute", _send_held_first)
     return engine
+
+
+def _send_held_first(conn: Connection, *_: Any) -> None:
+    send_held(conn)
 
 
 def _postgres_connect_args(lock_timeout_ms: int | None) -> dict[str, Any]:

@@ -362,10 +362,10 @@ class Ledger(Repository):
     __slots__ = ()
 
     def add_transactions(self, rows: list[dict[str, Any]]) -> None:
-        _TRANSACTION_INSERT.run_many(self.conn, rows)
+        _TRANSACTION_INSERT.insert_later(self.conn, rows)
 
     def add_transfer(self, transfer: model.Transfer) -> None:
-        _TRANSFER_INSERT.run(self.conn, _values(transfer))
+        _TRANSFER_INSERT.insert_later(self.conn, [_values(transfer)])
 
     def transaction(
         self, transaction_id: uuid.UUID, holder_id: uuid.UUID | None
@@ -695,21 +695,23 @@ class Audit(Repository):
         target_id: uuid.UUID | str | None = None,
         details: dict[str, Any] | None = None,
     ) -> None:
-        _AUDIT.run(
+        _AUDIT.insert_later(
             self.conn,
-            {
-                "id": uuid.uuid4(),
-                "created_at": now,
-                "action": action,
-                "outcome": outcome,
-                "user_id": user_id,
-                "token_jti": jti,
-                "request_id": request_id,
-                "client_ip": client_ip,
-                "target_type": target_type,
-                "target_id": None if target_id is None else str(target_id),
-                "details": details,
-            },
+            [
+                {
+                    "id": uuid.uuid4(),
+                    "created_at": now,
+                    "action": action,
+                    "outcome": outcome,
+                    "user_id": user_id,
+                    "token_jti": jti,
+                    "request_id": request_id,
+                    "client_ip": client_ip,
+                    "target_type": target_type,
+                    "target_id": None if target_id is None else str(target_id),
+                    "details": details,
+                }
+            ],
         )
 
 
@@ -785,19 +787,21 @@ class Idempotency(Repository):
         now: datetime,
         expires_at: datetime,
     ) -> None:
-        _IDEMPOTENCY_INSERT.run(
+        _IDEMPOTENCY_INSERT.insert_later(
             self.conn,
-            {
-                "id": uuid.uuid4(),
-                "user_id": user_id,
-                "operation": operation,
-                "key": key,
-                "fingerprint": fingerprint,
-                "status_code": status,
-                "response_body": body,
-                "created_at": now,
-                "expires_at": expires_at,
-            },
+            [
+                {
+                    "id": uuid.uuid4(),
+                    "user_id": user_id,
+                    "operation": operation,
+                    "key": key,
+                    "fingerprint": fingerprint,
+                    "status_code": status,
+                    "response_body": body,
+                    "created_at": now,
+                    "expires_at": expires_at,
+                }
+            ],
         )
 
     def purge(self, now: datetime) -> int:

@@ -13,6 +13,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from bank.db import repositories as r
 from bank.db.engine import WRITE_OPTION, write_lock
+from bank.db.prepared import drop_held, hold_inserts, send_held
 from bank.domain import errors
 
 # SQLSTATEs worth retrying: serialization failure, deadlock.
@@ -100,6 +101,9 @@ class SqlAlchemyUnitOfWork:
             conn.begin()
         except DBAPIError as exc:
             raise _translate(exc) from exc
+        if write and conn.dialect.name == "postgresql":
+            # Append-only rows go to the server together (bank/db/prepared.py, held INSERTs).
+            hold_inserts(conn)
         self._conn = conn
         self._committed = False
         self.users = r.Users(conn)
@@ -117,6 +121,7 @@ class SqlAlchemyUnitOfWork:
     def commit(self) -> None:
         assert self._conn is not None
         try:
+            send_held(self._conn)
             self._conn.commit()
         except DBAPIError as exc:
             raise _translate(exc) from exc
@@ -147,6 +152,7 @@ class SqlAlchemyUnitOfWork:
         conn, self._conn = self._conn, None
         if conn is None:
             return
+        drop_held(conn)  # rows still held belong to a transaction that did not commit
         try:
             if conn.in_transaction():
                 conn.rollback()
