@@ -317,7 +317,13 @@ class Transaction(BaseModel):
         ),
     ]
     description: Annotated[str, Field(examples=['Salary'])]
-    created_at: Annotated[AwareDatetime, Field(examples=['2026-11-28T09:30:00Z'])]
+    created_at: Annotated[
+        AwareDatetime,
+        Field(
+            description="When the row was posted (UTC). Per account, never earlier than the account's\nprevious row or its opening, even if the server's clock steps back: an account's\nrows in `created_at` order are in posting order, and statements add up.\n",
+            examples=['2026-11-28T09:30:00Z'],
+        ),
+    ]
 
 
 class TransactionList(BaseModel):
@@ -367,7 +373,13 @@ class Transfer(BaseModel):
     ]
     currency: Currency
     description: Annotated[str, Field(examples=['Rent'])]
-    created_at: Annotated[AwareDatetime, Field(examples=['2026-11-28T09:30:00Z'])]
+    created_at: Annotated[
+        AwareDatetime,
+        Field(
+            description="When the transfer was posted (UTC); its two rows carry their own accounts' stamps, and this is the later of them.",
+            examples=['2026-11-28T09:30:00Z'],
+        ),
+    ]
 
 
 class TransferList(BaseModel):

@@ -98,6 +98,11 @@ class AccountRow(Base):
     # Everything ever credited (deposits, transfers in). Debits to date = credited_total - balance,
     # so a statement's totals come from two rows, not from summing the period.
     credited_total: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+    # The newest row's created_at (the account's own created_at before its first row). A
+    # posting is stamped max(now, this), so per account the rows' created_at never goes
+    # backwards, nor before the account was opened, even when the clock does (statements
+    # rely on it).
+    last_posted_at: Mapped[datetime] = mapped_column(Timestamp)
     created_at: Mapped[datetime] = mapped_column(Timestamp)
     __table_args__ = (
         CheckConstraint("balance >= 0", name="balance_nonnegative"),

@@ -26,6 +26,9 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 from bank.db import models as m
 from bank.db.prepared import Prepared
@@ -204,6 +207,7 @@ class Posting:
     balance: int
     seq: int
     credited_total: int
+    posted_at: datetime  # the row's created_at: max(now, the account's previous row's)
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,7 +247,9 @@ class Accounts(Repository):
             status="active",
             created_at=now,
         )
-        self.conn.execute(insert(m.accounts).values(entry_count=0, **_values(account)))
+        self.conn.execute(
+            insert(m.accounts).values(entry_count=0, last_posted_at=now, **_values(account))
+        )
         return account
 
     def get(self, account_id: uuid.UUID, holder_id: uuid.UUID | None) -> model.Account | None:
@@ -276,21 +282,38 @@ class Accounts(Repository):
         return {row.id: AccountState(**row._mapping) for row in rows}
 
     def debit(
-        self, account_id: uuid.UUID, amount: int, currency: str, holder_id: uuid.UUID
+        self,
+        account_id: uuid.UUID,
+        amount: int,
+        currency: str,
+        holder_id: uuid.UUID,
+        now: datetime,
     ) -> Posting | None:
         """Take `amount` if the account is the holder's, active, in `currency` and funded.
 
         One conditional UPDATE: it locks the row (PostgreSQL re-checks the WHERE after a
-        wait), and returns nothing when any rule fails.
+        wait), stamps the posting no earlier than the account's previous one, and returns
+        nothing when any rule fails.
         """
         row = _DEBIT.first(
             self.conn,
-            {"p_id": account_id, "p_amount": amount, "p_currency": currency, "p_holder": holder_id},
+            {
+                "p_id": account_id,
+                "p_amount": amount,
+                "p_currency": currency,
+                "p_holder": holder_id,
+                "p_now": now,
+            },
         )
         return None if row is None else Posting(*row)
 
     def credit(
-        self, account_id: uuid.UUID, amount: int, currency: str, holder_id: uuid.UUID | None
+        self,
+        account_id: uuid.UUID,
+        amount: int,
+        currency: str,
+        holder_id: uuid.UUID | None,
+        now: datetime,
     ) -> Posting | None:
         statement = _CREDIT_OWNED if holder_id is not None else _CREDIT_ANY
         row = statement.first(
@@ -301,6 +324,7 @@ class Accounts(Repository):
                 "p_currency": currency,
                 "p_holder": holder_id,
                 "p_ceiling": MAX_BALANCE,
+                "p_now": now,
             },
         )
         return None if row is None else Posting(*row)
@@ -320,6 +344,30 @@ _acc = m.accounts.c
 _ACCOUNT_STATEMENT = select(*ACCOUNT_COLUMNS).where(_acc.id == bindparam("p_id"))
 _ACCOUNT = Prepared(_ACCOUNT_STATEMENT)
 _OWNED_ACCOUNT = Prepared(_ACCOUNT_STATEMENT.where(_acc.holder_id == bindparam("p_holder")))
+
+
+class _Later(FunctionElement[datetime]):
+    """The later of two timestamps: `greatest(a, b)`; SQLite's two-argument scalar `max(a, b)`
+    (its timestamps are fixed-width text, so text order is time order)."""
+
+    type = m.Timestamp
+    name = "greatest"
+    inherit_cache = True
+
+
+@compiles(_Later)
+def _later(element: _Later, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"greatest({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(_Later, "sqlite")
+def _later_sqlite(element: _Later, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"max({compiler.process(element.clauses, **kw)})"
+
+
+# max(now, the account's previous stamp): per account, created_at follows seq whatever the clock.
+_POSTED_AT = _Later(_acc.last_posted_at, bindparam("p_now", type_=m.Timestamp))
+_POSTING = (_acc.balance, _acc.entry_count, _acc.credited_total, _acc.last_posted_at)
 _DEBIT_STATEMENT = (
     update(m.accounts)
     .where(
@@ -329,8 +377,12 @@ _DEBIT_STATEMENT = (
         _acc.currency == bindparam("p_currency"),
         _acc.balance >= bindparam("p_amount"),
     )
-    .values(balance=_acc.balance - bindparam("p_amount"), entry_count=_acc.entry_count + 1)
-    .returning(_acc.balance, _acc.entry_count, _acc.credited_total)
+    .values(
+        balance=_acc.balance - bindparam("p_amount"),
+        entry_count=_acc.entry_count + 1,
+        last_posted_at=_POSTED_AT,
+    )
+    .returning(*_POSTING)
 )
 _CREDIT_STATEMENT = (
     update(m.accounts)
@@ -344,11 +396,13 @@ _CREDIT_STATEMENT = (
         balance=_acc.balance + bindparam("p_amount"),
         entry_count=_acc.entry_count + 1,
         credited_total=_acc.credited_total + bindparam("p_amount"),
+        last_posted_at=_POSTED_AT,
     )
-    .returning(_acc.balance, _acc.entry_count, _acc.credited_total)
+    .returning(*_POSTING)
 )
 # The money path's statements run through Prepared (bank/db/prepared.py): compiled once, no
-# per-execution layer inside the write transaction. Postings return (balance, seq, credited).
+# per-execution layer inside the write transaction. Postings return (balance, seq, credited,
+# posted_at).
 _DEBIT = Prepared(_DEBIT_STATEMENT)
 _CREDIT_ANY = Prepared(_CREDIT_STATEMENT)
 _CREDIT_OWNED = Prepared(_CREDIT_STATEMENT.where(_acc.holder_id == bindparam("p_holder")))
@@ -883,6 +937,17 @@ _VERIFY_QUERIES: dict[str, str] = {
                    AS expected
           FROM transactions t) chain
         WHERE credited_total_after <> expected""",
+    "posted_out_of_order": """
+        SELECT id, account_id, seq FROM (
+          SELECT t.id, t.account_id, t.seq, t.created_at,
+                 LAG(t.created_at) OVER (PARTITION BY t.account_id ORDER BY t.seq) AS previous
+          FROM transactions t) chain
+        WHERE created_at < previous""",
+    "last_posted_at_differs": """
+        SELECT a.id, a.last_posted_at, t.created_at FROM accounts a
+        LEFT JOIN transactions t ON t.account_id = a.id AND t.seq = a.entry_count
+        WHERE (t.id IS NOT NULL AND a.last_posted_at <> t.created_at)
+           OR (a.entry_count = 0 AND a.last_posted_at <> a.created_at)""",
     "currency_differs_from_account": """
         SELECT t.id, t.currency, a.currency FROM transactions t
         JOIN accounts a ON a.id = t.account_id WHERE t.currency <> a.currency""",

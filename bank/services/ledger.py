@@ -62,10 +62,11 @@ def post_transaction(
     request = idempotency.request(key, "create_transaction", payload)
 
     def action(tx: UnitOfWork) -> tuple[int, dict[str, Any]]:
+        now = utcnow()
         if req.type == "deposit":
-            posting = tx.accounts.credit(req.account_id, req.amount, req.currency, holder)
+            posting = tx.accounts.credit(req.account_id, req.amount, req.currency, holder, now)
         else:
-            posting = tx.accounts.debit(req.account_id, req.amount, req.currency, holder)
+            posting = tx.accounts.debit(req.account_id, req.amount, req.currency, holder, now)
         if posting is None:
             _explain_failure(
                 tx,
@@ -77,9 +78,8 @@ def post_transaction(
                 debit_source=req.type == "withdrawal",
             )
         assert posting is not None
-        now = utcnow()
         row = _row(
-            req.account_id, req.type, req.amount, req.currency, posting, None, req.description, now
+            req.account_id, req.type, req.amount, req.currency, posting, None, req.description
         )
         tx.ledger.add_transactions([row])
         audit(
@@ -114,8 +114,9 @@ def transfer(
     request = idempotency.request(key, "create_transfer", payload)
 
     def action(tx: UnitOfWork) -> tuple[int, dict[str, Any]]:
-        postings = _post_both(tx, holder, req)
         now = utcnow()
+        postings = _post_both(tx, holder, req, now)
+        debited, credited = postings[req.from_account_id], postings[req.to_account_id]
         posted = model.Transfer(
             id=uuid.uuid4(),
             from_account_id=req.from_account_id,
@@ -123,7 +124,8 @@ def transfer(
             amount=req.amount,
             currency=req.currency,
             description=req.description,
-            created_at=now,
+            # No earlier than either side's previous row (each side's row keeps its own stamp).
+            created_at=max(debited.posted_at, credited.posted_at),
         )
         tx.ledger.add_transfer(posted)
         tx.ledger.add_transactions(
@@ -133,20 +135,18 @@ def transfer(
                     "transfer_out",
                     req.amount,
                     req.currency,
-                    postings[req.from_account_id],
+                    debited,
                     posted.id,
                     req.description,
-                    now,
                 ),
                 _row(
                     req.to_account_id,
                     "transfer_in",
                     req.amount,
                     req.currency,
-                    postings[req.to_account_id],
+                    credited,
                     posted.id,
                     req.description,
-                    now,
                 ),
             ]
         )
@@ -169,14 +169,16 @@ def transfer(
     return idempotency.run(uow, actor, request, action, ttl_hours)
 
 
-def _post_both(tx: UnitOfWork, holder: UUID, req: TransferRequest) -> dict[UUID, Posting]:
+def _post_both(
+    tx: UnitOfWork, holder: UUID, req: TransferRequest, now: datetime
+) -> dict[UUID, Posting]:
     """Debit the source and credit the destination, locking in ascending id order."""
     postings: dict[UUID, Posting] = {}
     for account_id in sorted((req.from_account_id, req.to_account_id)):
         if account_id == req.from_account_id:
-            posting = tx.accounts.debit(account_id, req.amount, req.currency, holder)
+            posting = tx.accounts.debit(account_id, req.amount, req.currency, holder, now)
         else:
-            posting = tx.accounts.credit(account_id, req.amount, req.currency, None)
+            posting = tx.accounts.credit(account_id, req.amount, req.currency, None, now)
         if posting is None:
             _explain_failure(
                 tx,
@@ -255,7 +257,6 @@ def _row(
     posting: Posting,
     transfer_id: UUID | None,
     description: str | None,
-    now: datetime,
 ) -> dict[str, Any]:
     return {
         "id": uuid.uuid4(),
@@ -266,7 +267,7 @@ def _row(
         "balance_after": posting.balance,
         "transfer_id": transfer_id,
         "description": description,
-        "created_at": now,
+        "created_at": posting.posted_at,
         "seq": posting.seq,
         "credited_total_after": posting.credited_total,
     }

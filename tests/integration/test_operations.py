@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 import uuid
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from bank.app import load_spec
 from bank.cli import main as bank_cli
 from bank.db.migrations import downgrade, upgrade
 from bank.domain import rules
+from bank.services import ledger
 from tests import factories as f
 from tests.conftest import PostgresDatabases, database_url, make_settings
 
@@ -97,6 +99,42 @@ def test_ledger_verify_catches_a_broken_ledger(
     assert "VIOLATION" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize(
+    ("breakage", "violation"),
+    [
+        (
+            "UPDATE transactions SET created_at = '2999-01-01 00:00:00.000000'"
+            " WHERE account_id = :a AND seq = 1",
+            "posted_out_of_order",
+        ),
+        (
+            "UPDATE accounts SET last_posted_at = '2000-01-01 00:00:00.000000' WHERE id = :b",
+            "last_posted_at_differs",
+        ),
+    ],
+    ids=["row-stamped-before-its-predecessor", "account-stamp"],
+)
+def test_ledger_verify_catches_rows_out_of_posting_order(
+    private_client: TestClient,
+    private_db: str,
+    monkeypatch: pytest.MonkeyPatch,
+    breakage: str,
+    violation: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _, source, target = _ledger_with_money(private_client)
+    engine = create_engine(private_db)
+    with engine.begin() as conn:
+        conn.execute(text(breakage), {"a": _id(engine, source), "b": _id(engine, target)})
+    engine.dispose()
+    monkeypatch.setenv("DATABASE_URL", private_db)
+
+    assert bank_cli(["ledger", "verify"]) == 1
+    printed = capsys.readouterr().out
+    assert f"VIOLATION {violation}: 1 row(s)" in printed
+    assert printed.count("VIOLATION") == 1
+
+
 # ------------------------------------------------------------------ migrations
 
 
@@ -151,6 +189,30 @@ def test_running_totals_migration_backfills_from_the_ledger(
         assert after == before
     monkeypatch.setenv("DATABASE_URL", private_db)
     assert bank_cli(["ledger", "verify"]) == 0, capsys.readouterr().out
+
+
+def test_posting_stamps_migration_takes_each_accounts_latest_row(
+    private_client: TestClient,
+    private_db: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    owner, source, _ = _ledger_with_money(private_client)
+    latest = private_client.get(f"/v1/statements/{source}", headers=owner.headers).json()[
+        "transactions"
+    ][-1]["created_at"]
+
+    downgrade(private_db, "e780f2b71574")  # before accounts remembered their last stamp
+    upgrade(private_db)
+
+    monkeypatch.setenv("DATABASE_URL", private_db)
+    assert bank_cli(["ledger", "verify"]) == 0, capsys.readouterr().out
+    # A clock an hour behind still stamps the next posting no earlier than the last one.
+    behind = datetime.fromisoformat(latest.replace("Z", "+00:00")) - timedelta(hours=1)
+    monkeypatch.setattr(ledger, "utcnow", lambda: behind)
+    deposit = f.deposit(private_client, owner, source, 5)
+    assert deposit.status_code == 201, deposit.text
+    assert deposit.json()["created_at"] == latest
 
 
 def test_production_refuses_a_schema_behind_head(

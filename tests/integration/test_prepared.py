@@ -176,5 +176,5 @@ def test_repository_columns_follow_the_dataclass_fields() -> None:
         (r.TRANSFER_COLUMNS, model.Transfer),
     ):
         assert [c.name for c in columns] == [f.name for f in fields(model_type)]
-    assert [f.name for f in fields(r.Posting)] == ["balance", "seq", "credited_total"]
+    assert [f.name for f in fields(r.Posting)] == ["balance", "seq", "credited_total", "posted_at"]
     assert [f.name for f in fields(r.LedgerPosition)] == ["balance", "credited_total", "seq"]

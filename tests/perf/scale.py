@@ -178,8 +178,11 @@ def generate(accounts: int, transactions: int, seed: int = 7) -> dict[str, list[
     tx_rows: list[tuple[Any, ...]] = []
     transfer_rows: list[tuple[Any, ...]] = []
     moment = base
+    opened = base - timedelta(hours=1)
+    last_posted = [opened] * accounts
     for i in range(deposits):
         moment += step
+        last_posted[i] = moment
         amount = rng.randint(100_000, 10_000_000)
         balance[i] += amount
         credited[i] += amount
@@ -212,6 +215,7 @@ def generate(accounts: int, transactions: int, seed: int = 7) -> dict[str, list[
         transfer_rows.append((tid, account_ids[a], account_ids[b], amount, "USD", None, moment))
         balance[a] -= amount
         seq[a] += 1
+        last_posted[a] = last_posted[b] = moment
         tx_rows.append(
             (
                 uuid.uuid4(),
@@ -255,7 +259,8 @@ def generate(accounts: int, transactions: int, seed: int = 7) -> dict[str, list[
             "active",
             seq[i],
             credited[i],
-            base - timedelta(hours=1),
+            last_posted[i],
+            opened,
         )
         for i in range(accounts)
     ]
@@ -280,6 +285,7 @@ COLUMNS = {
         "status",
         "entry_count",
         "credited_total",
+        "last_posted_at",
         "created_at",
     ),
     "transfers": (

@@ -708,6 +708,9 @@ export interface components {
             description: string | null;
             /**
              * Format: date-time
+             * @description When the row was posted (UTC). Per account, never earlier than the account's
+             *     previous row or its opening, even if the server's clock steps back: an account's
+             *     rows in `created_at` order are in posting order, and statements add up.
              * @example 2026-11-28T09:30:00Z
              */
             created_at: string;
@@ -763,6 +766,7 @@ export interface components {
             description: string | null;
             /**
              * Format: date-time
+             * @description When the transfer was posted (UTC); its two rows carry their own accounts' stamps, and this is the later of them.
              * @example 2026-11-28T09:30:00Z
              */
             created_at: string;

@@ -25,7 +25,10 @@ class Transaction:
         balance_after (int): A balance in minor units; never negative. Example: 125000.
         transfer_id (None | UUID): The transfer this row belongs to (`transfer_in` / `transfer_out`), else null.
         description (None | str):  Example: Salary.
-        created_at (datetime.datetime):  Example: 2026-11-28T09:30:00Z.
+        created_at (datetime.datetime): When the row was posted (UTC). Per account, never earlier than the account's
+            previous row or its opening, even if the server's clock steps back: an account's
+            rows in `created_at` order are in posting order, and statements add up.
+             Example: 2026-11-28T09:30:00Z.
     """
 
     id: UUID

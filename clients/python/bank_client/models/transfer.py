@@ -22,7 +22,8 @@ class Transfer:
         amount (int): An amount in minor units (cents for USD). Example: 2500.
         currency (Currency): ISO 4217 currency code. Example: USD.
         description (None | str):  Example: Rent.
-        created_at (datetime.datetime):  Example: 2026-11-28T09:30:00Z.
+        created_at (datetime.datetime): When the transfer was posted (UTC); its two rows carry their own accounts'
+            stamps, and this is the later of them. Example: 2026-11-28T09:30:00Z.
     """
 
     id: UUID
