@@ -495,8 +495,9 @@ class Ledger(Repository):
 
 
 # Statement queries, built once: a statement page reads the position at both ends of the period
-# and one page of its rows. Per account, created_at follows seq (it is taken after the row's
-# UPDATE has locked the account), so "the last row before a moment" is the same in either order.
+# and one page of its rows. Per account, created_at never decreases with seq (the UPDATE that
+# posts a row stamps it max(now, the account's previous stamp); `bank ledger verify` checks it),
+# so "the last row before a moment" is the same in either order.
 _tx = m.transactions.c
 _POSITION_BEFORE = Prepared(
     select(_tx.balance_after, _tx.credited_total_after, _tx.seq)
