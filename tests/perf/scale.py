@@ -21,6 +21,7 @@ import asyncio
 import json
 import os
 import random
+import re
 import statistics
 import sys
 import tempfile
@@ -361,6 +362,7 @@ def query_plans(url: str, subject: Subject) -> str:
     """EXPLAIN (ANALYZE, BUFFERS) of every statement the service runs for the three requests."""
     from sqlalchemy import event
 
+    from bank.db import prepared
     from bank.db.engine import make_engine
     from bank.db.uow import SqlAlchemyUnitOfWork
     from bank.domain.model import Actor, Role
@@ -376,6 +378,15 @@ def query_plans(url: str, subject: Subject) -> str:
     ) -> None:
         captured.append((label[0], statement, params[0] if executemany else params))
 
+    # The money path's prepared statements (and the held INSERTs) go to the driver directly.
+    driver_call = prepared._call
+
+    def _capture_prepared(conn: Any, sql: str, params: Any, **kw: Any) -> Any:
+        captured.append((label[0], sql, params[0] if kw.get("many") else params))
+        return driver_call(conn, sql, params, **kw)
+
+    prepared._call = _capture_prepared
+
     with engine.connect() as conn:
         holder = conn.exec_driver_sql(
             "SELECT holder_id FROM accounts WHERE id = %(id)s", {"id": uuid.UUID(subject.account)}
@@ -390,6 +401,7 @@ def query_plans(url: str, subject: Subject) -> str:
     req = ledger.TransferRequest(account, target, 1, "USD")
     ledger.transfer(SqlAlchemyUnitOfWork(engine), actor, req, f"plans-{os.urandom(4).hex()}", 24)
     event.remove(engine, "before_cursor_execute", _capture)
+    prepared._call = driver_call
     out = [
         "# Query plans of the hot requests (PostgreSQL, loaded database)",
         "",
@@ -415,7 +427,7 @@ def query_plans(url: str, subject: Subject) -> str:
             if name != section:
                 out += [f"## {name}", ""]
                 section = name
-            if statement.lstrip().upper().startswith("INSERT"):
+            if "INSERT" in statement.upper():
                 params = _fresh(params)  # noqa: PLW2901 - explain a fresh row
             trans = conn.begin()
             try:
@@ -438,12 +450,14 @@ def query_plans(url: str, subject: Subject) -> str:
 def _fresh(params: dict[str, Any]) -> dict[str, Any]:
     """The same INSERT again without colliding with the committed row's unique keys."""
     fresh = dict(params)
-    if "id" in fresh:
-        fresh["id"] = uuid.uuid4()
-    if "key" in fresh:
-        fresh["key"] = f"explain-{os.urandom(4).hex()}"
-    if "seq" in fresh:
-        fresh["seq"] = fresh["seq"] + 10**9
+    for name, value in params.items():
+        column = re.sub(r"^h\d+_\d+_", "", name)  # held INSERTs prefix each row's names
+        if column == "id":
+            fresh[name] = uuid.uuid4()
+        elif column == "key":
+            fresh[name] = f"explain-{os.urandom(4).hex()}"
+        elif column == "seq":
+            fresh[name] = value + 10**9
     return fresh
 
 
