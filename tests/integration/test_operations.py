@@ -69,39 +69,22 @@ def test_ledger_verify_passes_on_a_healthy_ledger(
 
 
 @pytest.mark.parametrize(
-    "breakage",
-    [
-        "UPDATE accounts SET balance = balance + 1 WHERE id = :a",
-        "UPDATE transactions SET amount = amount + 5 WHERE account_id = :a AND type = 'deposit'",
-        "DELETE FROM transactions WHERE account_id = :b",
-        "UPDATE transactions SET currency = 'EUR' WHERE account_id = :b",
-        "UPDATE accounts SET credited_total = credited_total + 1 WHERE id = :a",
-        "UPDATE transactions SET credited_total_after = credited_total_after + 1"
-        " WHERE account_id = :b",
-    ],
-    ids=["balance-drift", "row-amount", "half-transfer", "currency", "credited", "credited-row"],
-)
-def test_ledger_verify_catches_a_broken_ledger(
-    private_client: TestClient,
-    private_db: str,
-    monkeypatch: pytest.MonkeyPatch,
-    breakage: str,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    _, source, target = _ledger_with_money(private_client)
-    engine = create_engine(private_db)
-    with engine.begin() as conn:
-        conn.execute(text(breakage), {"a": _id(engine, source), "b": _id(engine, target)})
-    engine.dispose()
-    monkeypatch.setenv("DATABASE_URL", private_db)
-
-    assert bank_cli(["ledger", "verify"]) == 1
-    assert "VIOLATION" in capsys.readouterr().out
-
-
-@pytest.mark.parametrize(
     ("breakage", "violation"),
     [
+        ("UPDATE accounts SET balance = balance + 1 WHERE id = :a", None),
+        (
+            "UPDATE transactions SET amount = amount + 5"
+            " WHERE account_id = :a AND type = 'deposit'",
+            None,
+        ),
+        ("DELETE FROM transactions WHERE account_id = :b", None),
+        ("UPDATE transactions SET currency = 'EUR' WHERE account_id = :b", None),
+        ("UPDATE accounts SET credited_total = credited_total + 1 WHERE id = :a", None),
+        (
+            "UPDATE transactions SET credited_total_after = credited_total_after + 1"
+            " WHERE account_id = :b",
+            None,
+        ),
         (
             "UPDATE transactions SET created_at = '2999-01-01 00:00:00.000000'"
             " WHERE account_id = :a AND seq = 1",
@@ -112,14 +95,23 @@ def test_ledger_verify_catches_a_broken_ledger(
             "last_posted_at_differs",
         ),
     ],
-    ids=["row-stamped-before-its-predecessor", "account-stamp"],
+    ids=[
+        "balance-drift",
+        "row-amount",
+        "half-transfer",
+        "currency",
+        "credited",
+        "credited-row",
+        "row-stamped-before-its-predecessor",
+        "account-stamp",
+    ],
 )
-def test_ledger_verify_catches_rows_out_of_posting_order(
+def test_ledger_verify_catches_a_broken_ledger(
     private_client: TestClient,
     private_db: str,
     monkeypatch: pytest.MonkeyPatch,
     breakage: str,
-    violation: str,
+    violation: str | None,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     _, source, target = _ledger_with_money(private_client)
@@ -131,8 +123,10 @@ def test_ledger_verify_catches_rows_out_of_posting_order(
 
     assert bank_cli(["ledger", "verify"]) == 1
     printed = capsys.readouterr().out
-    assert f"VIOLATION {violation}: 1 row(s)" in printed
-    assert printed.count("VIOLATION") == 1
+    assert "VIOLATION" in printed
+    if violation is not None:  # the posting-order checks, each caught alone and by name
+        assert f"VIOLATION {violation}: 1 row(s)" in printed
+        assert printed.count("VIOLATION") == 1
 
 
 # ------------------------------------------------------------------ migrations
