@@ -116,6 +116,8 @@ class Prepared:
         its other held rows before its next statement or COMMIT (see the module docstring)."""
         if not getattr(self.statement, "is_insert", False) or self.statement.exported_columns:
             raise ValueError("only an INSERT without RETURNING can be held")
+        if not rows:
+            return
         held = _queue(conn)
         if held is None:
             if len(rows) == 1:
