@@ -54,12 +54,16 @@ class _Plan:
 class Prepared:
     """A Core statement compiled once per dialect; see the module docstring."""
 
-    __slots__ = ("_column_keys", "_plans", "statement")
+    __slots__ = ("_column_keys", "_holdable", "_plans", "statement")
 
     def __init__(self, statement: ReturnsRows, column_keys: Sequence[str] | None = None) -> None:
         self.statement = statement
         self._column_keys = list(column_keys) if column_keys is not None else None
         self._plans: dict[tuple[str, str], _Plan] = {}
+        # An INSERT without RETURNING: the only kind `insert_later` takes.
+        self._holdable = bool(getattr(statement, "is_insert", False)) and not list(
+            statement.exported_columns
+        )
 
     @classmethod
     def insert_every_column(cls, table: Table) -> Prepared:
@@ -114,7 +118,7 @@ class Prepared:
     def insert_later(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         """INSERT `rows`: at once, or, in a transaction that holds INSERTs, queued to go with
         its other held rows before its next statement or COMMIT (see the module docstring)."""
-        if not getattr(self.statement, "is_insert", False) or self.statement.exported_columns:
+        if not self._holdable:
             raise ValueError("only an INSERT without RETURNING can be held")
         if not rows:
             return
@@ -218,7 +222,6 @@ def _values_clause(plan: _Plan) -> tuple[str, str]:
         head, sep, row_sql = plan.sql.partition(" VALUES ")
         if (
             plan.positional
-            or plan.returns_rows
             or not head.startswith("INSERT INTO ")
             or not sep
             or not (row_sql.startswith("(") and row_sql.endswith(")"))
@@ -266,10 +269,8 @@ def run_driver_sql(conn: Connection, sql: str) -> None:
 def _call(
     conn: Connection, sql: str, params: Any, *, fetch: bool = False, many: bool = False
 ) -> Sequence[Any]:
-    """Execute on a fresh cursor of the Connection's DBAPI connection; with `fetch`, the rows.
-
-    `fetch` comes from the statement, not from the cursor's description, which a driver may
-    fill in only when the result arrives (psycopg's pipeline mode)."""
+    """Execute on a fresh cursor of the Connection's DBAPI connection; with `fetch` (known from
+    the statement, so no cursor.description check per call), the rows."""
     try:
         cursor = conn.connection.cursor()
         try:

@@ -94,6 +94,10 @@ def test_ledger_verify_passes_on_a_healthy_ledger(
             "UPDATE accounts SET last_posted_at = '2000-01-01 00:00:00.000000' WHERE id = :b",
             "last_posted_at_differs",
         ),
+        (  # an account with no rows yet is stamped at its opening
+            "UPDATE accounts SET last_posted_at = '2999-01-01 00:00:00.000000' WHERE id = :e",
+            "last_posted_at_differs",
+        ),
     ],
     ids=[
         "balance-drift",
@@ -104,6 +108,7 @@ def test_ledger_verify_passes_on_a_healthy_ledger(
         "credited-row",
         "row-stamped-before-its-predecessor",
         "account-stamp",
+        "empty-account-stamp",
     ],
 )
 def test_ledger_verify_catches_a_broken_ledger(
@@ -114,10 +119,12 @@ def test_ledger_verify_catches_a_broken_ledger(
     violation: str | None,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    _, source, target = _ledger_with_money(private_client)
+    owner, source, target = _ledger_with_money(private_client)
+    empty = f.account(private_client, owner)["id"]
     engine = create_engine(private_db)
+    ids = {"a": source, "b": target, "e": empty}
     with engine.begin() as conn:
-        conn.execute(text(breakage), {"a": _id(engine, source), "b": _id(engine, target)})
+        conn.execute(text(breakage), {name: _id(engine, value) for name, value in ids.items()})
     engine.dispose()
     monkeypatch.setenv("DATABASE_URL", private_db)
 

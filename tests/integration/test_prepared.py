@@ -90,14 +90,14 @@ def test_a_unique_violation_is_a_dbapi_error_the_unit_of_work_translates(engine:
     with engine.connect() as conn:
         conn.begin()
         AUDIT_INSERT.run(conn, event)
-        # SQLite raises at the statement; PostgreSQL's pipeline at the latest at COMMIT.
+        # Both drivers raise at the statement, before COMMIT is reached.
         with pytest.raises(IntegrityError) as raised:
             AUDIT_INSERT.run(conn, event)
             conn.commit()
     assert isinstance(_translate(raised.value), DuplicateKey)
 
 
-def test_a_failing_queued_statement_leaves_nothing_of_its_transaction(engine: Engine) -> None:
+def test_a_failing_statement_leaves_nothing_of_its_transaction(engine: Engine) -> None:
     action = f"atomic-{uuid.uuid4().hex[:8]}"
     first, clash = _event(action), _event(action)
     with engine.begin() as conn:
@@ -113,7 +113,7 @@ def test_a_failing_queued_statement_leaves_nothing_of_its_transaction(engine: En
         assert [row[0] for row in AUDIT_READ.rows(conn, {"p_action": action})] == [clash["id"]]
 
 
-def test_core_statements_see_what_prepared_ones_queued(engine: Engine) -> None:
+def test_core_statements_see_what_prepared_ones_wrote(engine: Engine) -> None:
     action = f"mixed-{uuid.uuid4().hex[:8]}"
     with engine.begin() as conn:
         AUDIT_INSERT.run(conn, _event(action))
