@@ -73,7 +73,7 @@ class SignupRequest(BaseModel):
     email: Annotated[
         EmailStr,
         Field(
-            description='Trimmed and lower-cased before it is stored; unique regardless of case. It must be a\ndeliverable address: special-use domains (`.test`, `.local`, `.localhost`,\n`.invalid`, ...) are refused with 400 `validation_error`.\n',
+            description='Trimmed and lower-cased before it is stored; unique regardless of case. It must be a\ndeliverable address: at most 64 characters before the `@`, and special-use domains\n(`.test`, `.local`, `.localhost`, `.invalid`, `.example`, `.alt`, `.internal`, ...)\nare refused with 400 `validation_error`.\n',
             examples=['ada@example.com'],
             max_length=254,
         ),
@@ -90,12 +90,22 @@ class SignupRequest(BaseModel):
     ]
     first_name: Annotated[
         str,
-        Field(examples=['Ada'], max_length=100, min_length=1, pattern='^[^\\x00]*\\S[^\\x00]*$'),
+        Field(
+            description='Not blank; no NUL characters.',
+            examples=['Ada'],
+            max_length=100,
+            min_length=1,
+            pattern='^[^\\x00]*[^\\x00\\s][^\\x00]*$',
+        ),
     ]
     last_name: Annotated[
         str,
         Field(
-            examples=['Lovelace'], max_length=100, min_length=1, pattern='^[^\\x00]*\\S[^\\x00]*$'
+            description='Not blank; no NUL characters.',
+            examples=['Lovelace'],
+            max_length=100,
+            min_length=1,
+            pattern='^[^\\x00]*[^\\x00\\s][^\\x00]*$',
         ),
     ]
     dob: Annotated[

@@ -80,8 +80,12 @@ def client() -> Client:
 
 
 def idempotency_key() -> str | None:
-    value: str | None = connexion.request.headers.get("idempotency-key")
-    return value
+    values: list[str] = connexion.request.headers.getlist("idempotency-key")
+    if len(values) > 1:  # the contract validated only one of them; which one was meant?
+        raise errors.ValidationFailed(
+            "Send one Idempotency-Key header, not several.", field="Idempotency-Key"
+        )
+    return values[0] if values else None
 
 
 def parse_timestamp(value: str | None, field: str) -> datetime | None:

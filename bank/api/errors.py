@@ -9,7 +9,6 @@ from typing import Any
 
 import structlog
 from connexion.exceptions import (
-    BadRequestProblem,
     ExtraParameterProblem,
     NonConformingResponse,
     OAuthProblem,
@@ -21,6 +20,7 @@ from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException
 
+from bank.api.validation import MalformedBody
 from bank.domain.errors import BankError, TooManyRequests
 
 log = structlog.get_logger("bank.errors")
@@ -55,9 +55,8 @@ _MESSAGES = {
 _REQUIRED = re.compile(r"'([A-Za-z_][A-Za-z0-9_]*)' is a required property")
 _UNEXPECTED = re.compile(r"\('([A-Za-z_][A-Za-z0-9_]*)' (?:was|were) unexpected\)")
 _PARAMETER = re.compile(r"(?:query|path|header) parameter '?([A-Za-z_][A-Za-z0-9_-]*)'?")
-_TRAILING = re.compile(r" - '([A-Za-z_][A-Za-z0-9_.]*)'$")
+_TRAILING = re.compile(r" - '([A-Za-z_][A-Za-z0-9_.-]*)'$")
 _PROPERTY_PATH = re.compile(r"\['properties'\]\['([^']+)'\]")
-_JSON_DECODE = re.compile(r"line \d+ column \d+ \(char \d+\)")
 
 
 def request_id() -> str:
@@ -115,6 +114,8 @@ def _problem_message(exc: ProblemException) -> tuple[str, dict[str, Any]]:
     if isinstance(exc, ExtraParameterProblem):
         extra = re.search(r"parameter\(s\) (.*) not in spec", first)
         details["extra_parameters"] = extra.group(1).split(",") if extra else []
+        if details["extra_parameters"]:
+            details["field"] = details["extra_parameters"][0]
         return first[:500], details
     field = _field(first, detail)
     if field:
@@ -143,15 +144,11 @@ async def problem_error(_: ConnexionRequest, exc: Exception) -> ConnexionRespons
     if isinstance(exc, NonConformingResponse) or status >= 500:
         log.error("response_not_conforming", detail=str(exc.detail)[:2000])
         return response(500, "internal_error", _MESSAGES[500])
-    if isinstance(exc, BadRequestProblem) and _is_malformed_body(exc):
+    if isinstance(exc, MalformedBody):
         return response(400, "malformed_body", "The request body is not valid JSON.")
     message, details = _problem_message(exc)
     code = "validation_error" if status == 400 else _STATUS_CODES.get(status, "error")
     return response(status, code, message, details)
-
-
-def _is_malformed_body(exc: ProblemException) -> bool:
-    return bool(_JSON_DECODE.search(str(exc.detail or "")))
 
 
 async def http_error(_: ConnexionRequest, exc: Exception) -> ConnexionResponse:

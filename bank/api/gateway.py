@@ -136,7 +136,7 @@ class Gateway:
             if (
                 length != 0
                 and scope["method"] in ("POST", "PUT", "PATCH")
-                and not _has_header(scope, b"content-type")
+                and not _media_type_lowered(scope)
             ):
                 await _send_error(
                     send,
@@ -258,8 +258,20 @@ def _request_id(scope: Scope) -> str:
     return uuid.uuid4().hex
 
 
-def _has_header(scope: Scope, name: bytes) -> bool:
-    return any(key == name for key, _ in scope.get("headers", ()))
+def _media_type_lowered(scope: Scope) -> bool:
+    """Whether the request has a Content-Type; its media type is made lower case in `scope`
+    (media types are case-insensitive, RFC 9110 8.3.1, but Connexion matches them exactly, so
+    `Application/JSON` would reach the handler unparsed)."""
+    headers = scope.get("headers", ())
+    for index, (key, value) in enumerate(headers):
+        if key == b"content-type":
+            media_type, sep, parameters = value.partition(b";")
+            if media_type != media_type.lower():
+                headers = list(headers)
+                headers[index] = (key, media_type.lower() + sep + parameters)
+                scope["headers"] = headers
+            return True
+    return False
 
 
 def _content_length(scope: Scope) -> int | None:

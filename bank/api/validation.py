@@ -1,18 +1,27 @@
-"""Parameter validation that names the parameter in its error and builds each validator once.
+"""Request validation that names the failing field, parses JSON strictly, and builds each
+validator once.
 
 Connexion's stock ParameterValidator deep-copies the parameter's schema and builds a new Draft 4
 validator for every parameter of every request, and its messages do not say which parameter
 failed. This subclass keeps one validator per parameter and appends " - 'name'" to the message,
 which bank.api.errors turns into `details.field`.
+
+Connexion's JSON body parser turns only `JSONDecodeError` into a 400: a body nested thousands
+deep (RecursionError) or an integer past Python's 4,300-digit limit (ValueError) escaped as a
+500. Ours refuses every unparseable body as `MalformedBody`, and refuses what `json.loads`
+would quietly accept: `NaN`/`Infinity` (not JSON) and a repeated key (`{"amount": 1, "amount":
+900}` must not mean whichever came last).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import AsyncGenerator, Callable
 from typing import Any
 
 from connexion.datastructures import MediaTypeDict
-from connexion.json_schema import Draft4RequestValidator
+from connexion.exceptions import BadRequestProblem
+from connexion.json_schema import Draft4RequestValidator, format_error_with_path
 from connexion.utils import is_nullable
 from connexion.validators import VALIDATOR_MAP, JSONRequestBodyValidator, ParameterValidator
 from jsonschema import Draft4Validator, ValidationError
@@ -58,13 +67,56 @@ class NamingParameterValidator(ParameterValidator):  # type: ignore[misc]
         return None
 
 
+class MalformedBody(BadRequestProblem):  # type: ignore[misc]
+    """The body is not one well-formed JSON document (400 `malformed_body`)."""
+
+    def __init__(self) -> None:
+        super().__init__(detail="The request body is not valid JSON.")
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        raise ValueError("duplicate key")
+    return found
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def parse_json(text: str) -> Any:
+    """`json.loads`, strictly (see the module docstring); MalformedBody for anything else."""
+    try:
+        return json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
+    except (ValueError, RecursionError):  # JSONDecodeError is a ValueError
+        raise MalformedBody() from None
+
+
 class CachedJSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
-    """Connexion's JSON body validator, but the Draft 4 validator is built once per operation
-    schema (the stock one builds a new one for every request)."""
+    """Connexion's JSON body validator, but strict about what it parses, naming the field of
+    every schema error (`body` for the document itself), and with the Draft 4 validator built
+    once per operation schema (the stock one builds a new one for every request)."""
 
     @property
     def _validator(self) -> Any:
         return _once(self._schema, _body_validator)
+
+    async def _parse(self, stream: AsyncGenerator[bytes, None], scope: Any) -> Any:
+        body = b"".join([message async for message in stream]).decode(self._encoding)
+        return parse_json(body) if body else None
+
+    def _validate(self, body: Any) -> dict[str, Any] | None:
+        if not self._nullable and body is None:
+            raise BadRequestProblem(detail="The request body must not be empty - 'body'")
+        try:
+            result: dict[str, Any] | None = self._validator.validate(body)
+        except ValidationError as exc:
+            path = format_error_with_path(exception=exc)
+            if not path and exc.validator not in ("required", "additionalProperties"):
+                path = " - 'body'"  # the document itself (not an object, ...)
+            raise BadRequestProblem(detail=f"{exc.message}{path}") from None
+        return result
 
 
 def validator_map() -> dict[str, Any]:

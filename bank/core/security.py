@@ -104,7 +104,9 @@ def decode_access_token(token: str, *, key: str, issuer: str, audience: str) -> 
     if claims.get("typ") != ACCESS or claims.get("role") not in ("customer", "admin"):
         raise TokenError("invalid_token", "The access token is invalid.")
     holder = claims.get("hid")
-    if holder is not None and not isinstance(holder, str):
+    # Handlers take `sub` and `hid` as UUIDs: a signed token carrying anything else is invalid,
+    # not a 500 later.
+    if not _is_uuid(claims["sub"]) or (holder is not None and not _is_uuid(holder)):
         raise TokenError("invalid_token", "The access token is invalid.")
     return AccessClaims(
         user_id=claims["sub"],
@@ -113,6 +115,16 @@ def decode_access_token(token: str, *, key: str, issuer: str, audience: str) -> 
         jti=str(claims["jti"]),
         exp=int(claims["exp"]),
     )
+
+
+def _is_uuid(value: object) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
 
 
 class AccessTokenVerifier:

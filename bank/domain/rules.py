@@ -38,6 +38,27 @@ def ensure_period(start: datetime, end: datetime) -> None:
         raise errors.InvalidPeriod(**{"from": start.isoformat(), "to": end.isoformat()})
 
 
+# RFC 5321 4.5.3.1.1 (email-validator 2.x accepts longer local parts).
+MAX_EMAIL_LOCAL_PART = 64
+# Special-use top-level domains email-validator does not refuse itself: RFC 6761 `.example`,
+# RFC 9476 `.alt`, and `.internal` (reserved by ICANN for private use in 2024).
+SPECIAL_USE_TLDS = frozenset({"example", "alt", "internal"})
+
+
+def ensure_deliverable_email(email: str) -> None:
+    """For a syntactically valid, normalised address: refuse what no mail can reach."""
+    local, _, domain = email.rpartition("@")
+    if len(local) > MAX_EMAIL_LOCAL_PART:
+        raise errors.ValidationFailed(
+            f"email must have at most {MAX_EMAIL_LOCAL_PART} characters before the @.",
+            field="email",
+        )
+    if domain.rsplit(".", 1)[-1] in SPECIAL_USE_TLDS:
+        raise errors.ValidationFailed(
+            "email must use a deliverable domain, not a special-use one.", field="email"
+        )
+
+
 def ensure_past_date(value: date, today: date) -> None:
     if value >= today or value.year < 1900:
         raise errors.ValidationFailed(

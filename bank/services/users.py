@@ -61,6 +61,7 @@ def signup(
     uow: UnitOfWork, client: model.Client, req: Signup, policy: AuthPolicy
 ) -> model.SignupResult:
     email = normalise_email(req.email)
+    rules.ensure_deliverable_email(email)
     check_password(req.password)
     rules.ensure_past_date(req.dob, utcnow().date())
     first, last = req.first_name.strip(), req.last_name.strip()

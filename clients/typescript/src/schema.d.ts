@@ -474,8 +474,9 @@ export interface components {
             /**
              * Format: email
              * @description Trimmed and lower-cased before it is stored; unique regardless of case. It must be a
-             *     deliverable address: special-use domains (`.test`, `.local`, `.localhost`,
-             *     `.invalid`, ...) are refused with 400 `validation_error`.
+             *     deliverable address: at most 64 characters before the `@`, and special-use domains
+             *     (`.test`, `.local`, `.localhost`, `.invalid`, `.example`, `.alt`, `.internal`, ...)
+             *     are refused with 400 `validation_error`.
              * @example ada@example.com
              */
             email: string;
@@ -484,9 +485,15 @@ export interface components {
              * @example correct-horse-battery
              */
             password: string;
-            /** @example Ada */
+            /**
+             * @description Not blank; no NUL characters.
+             * @example Ada
+             */
             first_name: string;
-            /** @example Lovelace */
+            /**
+             * @description Not blank; no NUL characters.
+             * @example Lovelace
+             */
             last_name: string;
             /**
              * Format: date

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 
 import jwt
 import pytest
@@ -10,14 +11,15 @@ import pytest
 from bank.core import security
 
 KEY = "k" * 48
+USER_ID, HOLDER_ID = str(uuid.uuid4()), str(uuid.uuid4())
 
 
 def _issue(**kwargs: object) -> security.IssuedToken:
     values: dict[str, object] = {
         "key": KEY,
-        "user_id": "u1",
+        "user_id": USER_ID,
         "role": "customer",
-        "holder_id": "h1",
+        "holder_id": HOLDER_ID,
         "ttl": 60,
         "issuer": "bank",
         "audience": "bank-api",
@@ -32,9 +34,9 @@ def test_access_token_round_trip() -> None:
     claims = security.decode_access_token(issued.token, key=KEY, issuer="bank", audience="bank-api")
 
     assert (claims.user_id, claims.role, claims.holder_id, claims.jti) == (
-        "u1",
+        USER_ID,
         "customer",
-        "h1",
+        HOLDER_ID,
         issued.jti,
     )
 
@@ -52,7 +54,7 @@ def test_non_string_holder_claim_is_invalid() -> None:
     now = int(time.time())
     token = jwt.encode(
         {
-            "sub": "u",
+            "sub": USER_ID,
             "jti": "j",
             "iat": now,
             "nbf": now,
@@ -116,14 +118,15 @@ def test_verifier_checks_every_token_that_differs_by_a_byte() -> None:
 def test_verifier_never_remembers_more_than_its_bound() -> None:
     clock = _Clock()
     verify = _verifier(clock, max_entries=2)
-    tokens = [_issue(user_id=f"u{i}").token for i in range(3)]
+    users = [str(uuid.uuid4()) for _ in range(3)]
+    tokens = [_issue(user_id=user).token for user in users]
     for token in tokens:
         verify(token)
 
     # The oldest was dropped: with the key changed under it, only a fresh check would notice.
     verify._key = "other-" + KEY  # a test seam: was this token verified again?
 
-    assert verify(tokens[2]).user_id == "u2"
+    assert verify(tokens[2]).user_id == users[2]
     with pytest.raises(security.TokenError):
         verify(tokens[0])
 

@@ -18,13 +18,14 @@ class SignupRequest:
 
     Attributes:
         email (str): Trimmed and lower-cased before it is stored; unique regardless of case. It must be a
-            deliverable address: special-use domains (`.test`, `.local`, `.localhost`,
-            `.invalid`, ...) are refused with 400 `validation_error`.
+            deliverable address: at most 64 characters before the `@`, and special-use domains
+            (`.test`, `.local`, `.localhost`, `.invalid`, `.example`, `.alt`, `.internal`, ...)
+            are refused with 400 `validation_error`.
              Example: ada@example.com.
         password (str): 8 characters at least, 72 bytes of UTF-8 at most; no NUL characters. Example: correct-horse-
             battery.
-        first_name (str):  Example: Ada.
-        last_name (str):  Example: Lovelace.
+        first_name (str): Not blank; no NUL characters. Example: Ada.
+        last_name (str): Not blank; no NUL characters. Example: Lovelace.
         dob (datetime.date): Date of birth: a real calendar date from 1900-01-01 up to yesterday (a date today or
             in the future is 400 `validation_error`).
              Example: 1990-12-10.
