@@ -217,14 +217,15 @@ def _explain_failure(
     target = states.get(target_id) if target_id is not None else None
     if target_id is not None and target is None:
         raise errors.NotFound("Account not found.", account_id=str(target_id))
+    # Another customer's destination says which rule failed, but not its currency or status.
     for state in (source, target):
         if state is not None and state.currency != currency:
-            raise errors.CurrencyMismatch(
-                account_id=str(state.id), account_currency=state.currency, currency=currency
-            )
+            shown = {"account_currency": state.currency} if state.holder_id == holder else {}
+            raise errors.CurrencyMismatch(account_id=str(state.id), currency=currency, **shown)
     for state in (source, target):
         if state is not None and state.status != "active":
-            raise errors.AccountNotActive(account_id=str(state.id), status=state.status)
+            shown = {"status": state.status} if state.holder_id == holder else {}
+            raise errors.AccountNotActive(account_id=str(state.id), **shown)
     _explain_balance(source, target, amount, debit_source=debit_source)
 
 

@@ -245,7 +245,9 @@ export interface paths {
          * @description One atomic movement: the transfer, a `transfer_out` row on the source and a
          *     `transfer_in` row on the destination, and both balances, or nothing. Customers only
          *     (an admin gets 403). The source must be the caller's; the destination may be any active
-         *     account in the same currency, including another customer's.
+         *     account in the same currency, including another customer's. When another customer's
+         *     destination cannot take the money, the error says which rule failed
+         *     (`currency_mismatch`, `account_not_active`) but not that account's currency or status.
          */
         post: operations["create_transfer"];
         delete?: never;

@@ -114,7 +114,9 @@ def sync_detailed(
      One atomic movement: the transfer, a `transfer_out` row on the source and a
     `transfer_in` row on the destination, and both balances, or nothing. Customers only
     (an admin gets 403). The source must be the caller's; the destination may be any active
-    account in the same currency, including another customer's.
+    account in the same currency, including another customer's. When another customer's
+    destination cannot take the money, the error says which rule failed
+    (`currency_mismatch`, `account_not_active`) but not that account's currency or status.
 
     Args:
         idempotency_key (str | Unset):  Example: 5d1b4d6e-0c8c-4a0e-8f7e-2b9f1f3f5a77.
@@ -154,7 +156,9 @@ def sync(
      One atomic movement: the transfer, a `transfer_out` row on the source and a
     `transfer_in` row on the destination, and both balances, or nothing. Customers only
     (an admin gets 403). The source must be the caller's; the destination may be any active
-    account in the same currency, including another customer's.
+    account in the same currency, including another customer's. When another customer's
+    destination cannot take the money, the error says which rule failed
+    (`currency_mismatch`, `account_not_active`) but not that account's currency or status.
 
     Args:
         idempotency_key (str | Unset):  Example: 5d1b4d6e-0c8c-4a0e-8f7e-2b9f1f3f5a77.
@@ -189,7 +193,9 @@ async def asyncio_detailed(
      One atomic movement: the transfer, a `transfer_out` row on the source and a
     `transfer_in` row on the destination, and both balances, or nothing. Customers only
     (an admin gets 403). The source must be the caller's; the destination may be any active
-    account in the same currency, including another customer's.
+    account in the same currency, including another customer's. When another customer's
+    destination cannot take the money, the error says which rule failed
+    (`currency_mismatch`, `account_not_active`) but not that account's currency or status.
 
     Args:
         idempotency_key (str | Unset):  Example: 5d1b4d6e-0c8c-4a0e-8f7e-2b9f1f3f5a77.
@@ -227,7 +233,9 @@ async def asyncio(
      One atomic movement: the transfer, a `transfer_out` row on the source and a
     `transfer_in` row on the destination, and both balances, or nothing. Customers only
     (an admin gets 403). The source must be the caller's; the destination may be any active
-    account in the same currency, including another customer's.
+    account in the same currency, including another customer's. When another customer's
+    destination cannot take the money, the error says which rule failed
+    (`currency_mismatch`, `account_not_active`) but not that account's currency or status.
 
     Args:
         idempotency_key (str | Unset):  Example: 5d1b4d6e-0c8c-4a0e-8f7e-2b9f1f3f5a77.
