@@ -10,6 +10,7 @@ from uuid import UUID
 import connexion
 
 from bank.api import deps
+from bank.domain import errors
 from bank.domain.model import Statement
 from bank.domain.serialize import timestamp, to_json
 from bank.services import ledger
@@ -34,6 +35,7 @@ async def get_statement(
     from_: str | None = None,
     to: str | None = None,
 ) -> tuple[Any, int, dict[str, str]]:
+    as_csv = _wants_csv(connexion.request.headers.get("accept", ""))
     result = ledger.statement(
         deps.uow(),
         deps.actor(token_info),
@@ -43,13 +45,51 @@ async def get_statement(
         limit,
         offset,
     )
-    if _wants_csv(connexion.request.headers.get("accept", "")):
+    if as_csv:
         return _csv(result), 200, {"Content-Type": "text/csv"}
     return _json(result), 200, {"Content-Type": "application/json"}
 
 
 def _wants_csv(accept: str) -> bool:
-    return "text/csv" in accept.lower() and "application/json" not in accept.lower()
+    """CSV when `Accept` prefers it by quality value (RFC 9110 12.5.1: the most specific
+    matching range gives a type its quality, q=0 means never); JSON by default and on ties;
+    NotAcceptable when neither type is acceptable."""
+    if not accept.strip():
+        return False
+    json_q, csv_q = _quality(accept, "application", "json"), _quality(accept, "text", "csv")
+    if json_q <= 0 and csv_q <= 0:
+        raise errors.NotAcceptable("Accept allows neither application/json nor text/csv.")
+    return csv_q > json_q
+
+
+def _quality(accept: str, kind: str, subtype: str) -> float:
+    best_specificity, quality = -1, 0.0
+    for media_range in accept.lower().split(","):
+        media, *params = (part.strip() for part in media_range.split(";"))
+        range_kind, _, range_subtype = media.partition("/")
+        if range_kind == kind and range_subtype == subtype:
+            specificity = 2
+        elif range_kind == kind and range_subtype == "*":
+            specificity = 1
+        elif media == "*/*":
+            specificity = 0
+        else:
+            continue
+        if specificity > best_specificity:
+            best_specificity, quality = specificity, _q(params)
+    return quality
+
+
+def _q(params: list[str]) -> float:
+    for param in params:
+        name, _, value = param.partition("=")
+        if name.strip() == "q":
+            try:
+                q = float(value)
+            except ValueError:
+                return 0.0
+            return q if 0.0 <= q <= 1.0 else 0.0
+    return 1.0
 
 
 def _json(result: Statement) -> dict[str, Any]:
@@ -70,7 +110,7 @@ def _json(result: Statement) -> dict[str, Any]:
 
 def _csv(result: Statement) -> str:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv.writer(out, lineterminator="\r\n")  # RFC 4180; also quotes a lone CR
     writer.writerow(CSV_COLUMNS)
     for row in to_json(result.transactions.items):
         writer.writerow(["" if row[col] is None else _safe(row[col]) for col in CSV_COLUMNS])

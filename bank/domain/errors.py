@@ -77,6 +77,12 @@ class NotFound(BankError):
     code, status, message = "not_found", 404, "The resource was not found."
 
 
+class NotAcceptable(BankError):
+    code, status = "not_acceptable", 406
+    message = "Accept allows none of the representations this operation serves."
+    replayable = False
+
+
 class EmailTaken(BankError):
     code, status, message = "email_taken", 409, "This email is already registered."
 

@@ -334,9 +334,16 @@ export interface paths {
         /**
          * An account statement for a period
          * @description The period is `from` (inclusive) to `to` (exclusive); `from` defaults to the account's
-         *     opening, `to` to now. `opening_balance + total_credits - total_debits =
+         *     opening (or `to`, if that is earlier), `to` to now (or `from`, if only a future `from`
+         *     is given: an empty period). `opening_balance + total_credits - total_debits =
          *     closing_balance` over the whole period; `transactions` is one page of the period's
-         *     rows in chronological order. Send `Accept: text/csv` for the same page as CSV.
+         *     rows in chronological order.
+         *
+         *     The same page comes as CSV (RFC 4180: a header row, CRLF line ends, fields quoted when
+         *     they hold a comma, quote, CR or LF; free text that starts with `=`, `+`, `-`, `@`, tab
+         *     or CR is prefixed with `'` so spreadsheets do not run it) when `Accept` prefers
+         *     `text/csv`. `Accept` is negotiated with its quality values; JSON is the default and
+         *     wins ties; 406 `not_acceptable` when `Accept` allows neither type.
          */
         get: operations["get_statement"];
         put?: never;
@@ -1004,6 +1011,26 @@ export interface components {
                  *       "error": {
                  *         "code": "not_found",
                  *         "message": "Account not found.",
+                 *         "details": {},
+                 *         "request_id": "7f1c0e2a9b3d4c5e8f6a1b2c3d4e5f60"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description `Accept` allows none of the representations this operation serves. */
+        NotAcceptable: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error": {
+                 *         "code": "not_acceptable",
+                 *         "message": "Accept allows neither application/json nor text/csv.",
                  *         "details": {},
                  *         "request_id": "7f1c0e2a9b3d4c5e8f6a1b2c3d4e5f60"
                  *       }
@@ -1839,6 +1866,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            406: components["responses"]["NotAcceptable"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };

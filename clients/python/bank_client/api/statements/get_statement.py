@@ -74,6 +74,11 @@ def _parse_response(
 
         return response_404
 
+    if response.status_code == 406:
+        response_406 = ErrorEnvelope.from_dict(response.json())
+
+        return response_406
+
     if response.status_code == 500:
         response_500 = ErrorEnvelope.from_dict(response.json())
 
@@ -113,9 +118,16 @@ def sync_detailed(
     """An account statement for a period
 
      The period is `from` (inclusive) to `to` (exclusive); `from` defaults to the account's
-    opening, `to` to now. `opening_balance + total_credits - total_debits =
+    opening (or `to`, if that is earlier), `to` to now (or `from`, if only a future `from`
+    is given: an empty period). `opening_balance + total_credits - total_debits =
     closing_balance` over the whole period; `transactions` is one page of the period's
-    rows in chronological order. Send `Accept: text/csv` for the same page as CSV.
+    rows in chronological order.
+
+    The same page comes as CSV (RFC 4180: a header row, CRLF line ends, fields quoted when
+    they hold a comma, quote, CR or LF; free text that starts with `=`, `+`, `-`, `@`, tab
+    or CR is prefixed with `'` so spreadsheets do not run it) when `Accept` prefers
+    `text/csv`. `Accept` is negotiated with its quality values; JSON is the default and
+    wins ties; 406 `not_acceptable` when `Accept` allows neither type.
 
     Args:
         account_id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
@@ -159,9 +171,16 @@ def sync(
     """An account statement for a period
 
      The period is `from` (inclusive) to `to` (exclusive); `from` defaults to the account's
-    opening, `to` to now. `opening_balance + total_credits - total_debits =
+    opening (or `to`, if that is earlier), `to` to now (or `from`, if only a future `from`
+    is given: an empty period). `opening_balance + total_credits - total_debits =
     closing_balance` over the whole period; `transactions` is one page of the period's
-    rows in chronological order. Send `Accept: text/csv` for the same page as CSV.
+    rows in chronological order.
+
+    The same page comes as CSV (RFC 4180: a header row, CRLF line ends, fields quoted when
+    they hold a comma, quote, CR or LF; free text that starts with `=`, `+`, `-`, `@`, tab
+    or CR is prefixed with `'` so spreadsheets do not run it) when `Accept` prefers
+    `text/csv`. `Accept` is negotiated with its quality values; JSON is the default and
+    wins ties; 406 `not_acceptable` when `Accept` allows neither type.
 
     Args:
         account_id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
@@ -200,9 +219,16 @@ async def asyncio_detailed(
     """An account statement for a period
 
      The period is `from` (inclusive) to `to` (exclusive); `from` defaults to the account's
-    opening, `to` to now. `opening_balance + total_credits - total_debits =
+    opening (or `to`, if that is earlier), `to` to now (or `from`, if only a future `from`
+    is given: an empty period). `opening_balance + total_credits - total_debits =
     closing_balance` over the whole period; `transactions` is one page of the period's
-    rows in chronological order. Send `Accept: text/csv` for the same page as CSV.
+    rows in chronological order.
+
+    The same page comes as CSV (RFC 4180: a header row, CRLF line ends, fields quoted when
+    they hold a comma, quote, CR or LF; free text that starts with `=`, `+`, `-`, `@`, tab
+    or CR is prefixed with `'` so spreadsheets do not run it) when `Accept` prefers
+    `text/csv`. `Accept` is negotiated with its quality values; JSON is the default and
+    wins ties; 406 `not_acceptable` when `Accept` allows neither type.
 
     Args:
         account_id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
@@ -244,9 +270,16 @@ async def asyncio(
     """An account statement for a period
 
      The period is `from` (inclusive) to `to` (exclusive); `from` defaults to the account's
-    opening, `to` to now. `opening_balance + total_credits - total_debits =
+    opening (or `to`, if that is earlier), `to` to now (or `from`, if only a future `from`
+    is given: an empty period). `opening_balance + total_credits - total_debits =
     closing_balance` over the whole period; `transactions` is one page of the period's
-    rows in chronological order. Send `Accept: text/csv` for the same page as CSV.
+    rows in chronological order.
+
+    The same page comes as CSV (RFC 4180: a header row, CRLF line ends, fields quoted when
+    they hold a comma, quote, CR or LF; free text that starts with `=`, `+`, `-`, `@`, tab
+    or CR is prefixed with `'` so spreadsheets do not run it) when `Accept` prefers
+    `text/csv`. `Accept` is negotiated with its quality values; JSON is the default and
+    wins ties; 406 `not_acceptable` when `Accept` allows neither type.
 
     Args:
         account_id (UUID):  Example: 3fa85f64-5717-4562-b3fc-2c963f66afa6.
