@@ -52,6 +52,7 @@ _MESSAGES = {
     501: "This operation is not implemented yet.",
     503: "The service is temporarily unavailable.",
 }
+_REFUSED_TOKEN = frozenset({"invalid_token", "token_expired", "token_revoked"})
 _REQUIRED = re.compile(r"'([A-Za-z_][A-Za-z0-9_]*)' is a required property")
 _UNEXPECTED = re.compile(r"\('([A-Za-z_][A-Za-z0-9_]*)' (?:was|were) unexpected\)")
 _PARAMETER = re.compile(r"(?:query|path|header) parameter '?([A-Za-z_][A-Za-z0-9_-]*)'?")
@@ -98,7 +99,9 @@ async def bank_error(_: ConnexionRequest, exc: Exception) -> ConnexionResponse:
     if isinstance(exc, TooManyRequests):
         headers["Retry-After"] = str(exc.retry_after)
     if exc.status == 401:
-        headers["WWW-Authenticate"] = "Bearer"
+        # RFC 6750 3.1: a token was sent and refused (expired, revoked, malformed, forged).
+        refused = exc.code in _REFUSED_TOKEN
+        headers["WWW-Authenticate"] = 'Bearer error="invalid_token"' if refused else "Bearer"
     if exc.replayed:
         headers["Idempotent-Replayed"] = "true"
     if exc.status >= 500:

@@ -218,3 +218,31 @@ def test_a_64_character_local_part_is_accepted(client: TestClient) -> None:
     response = client.post("/v1/auth/signup", json=f.signup_body(email=email))
 
     assert response.status_code == 201, response.text
+
+
+# ------------------------------------------------------------------ RFC 6750 challenges
+
+
+def test_missing_token_challenge_has_no_error_code(client: TestClient) -> None:
+    response = client.get("/v1/accounts")
+
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == "Bearer"
+
+
+@pytest.mark.parametrize("token", ["not.a.jwt", "x" * 40])
+def test_rejected_token_challenge_names_invalid_token(client: TestClient, token: str) -> None:
+    response = client.get("/v1/accounts", headers={"Authorization": f"Bearer {token}"})
+
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == 'Bearer error="invalid_token"'
+
+
+def test_revoked_token_challenge_names_invalid_token(client: TestClient) -> None:
+    user = f.customer(client)
+    assert client.post("/v1/auth/logout", headers=user.headers).status_code == 204
+
+    response = client.get("/v1/accounts", headers=user.headers)
+
+    assert f.error_code(response) == "token_revoked"
+    assert response.headers["www-authenticate"] == 'Bearer error="invalid_token"'

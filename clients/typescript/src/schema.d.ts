@@ -962,6 +962,10 @@ export interface components {
         Unauthorized: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
+                /**
+                 * @description `Bearer` when no token was sent; `Bearer error="invalid_token"` (RFC 6750) when the
+                 *     token was refused: malformed, forged, expired or revoked.
+                 */
                 "WWW-Authenticate"?: string;
                 [name: string]: unknown;
             };
