@@ -441,8 +441,10 @@ class Ledger(Repository):
         elif holder_id is not None:
             owned = select(m.accounts.c.id).where(m.accounts.c.holder_id == holder_id)
             query = query.where(m.transactions.c.account_id.in_(owned))
-        order = (m.transactions.c.created_at, m.transactions.c.id)
-        return self._page(query, order, limit, offset, model.Transaction)
+        # Rows of one account may share a stamp (a posting that waited for the row lock takes
+        # the previous one's later stamp): `seq` keeps them in posting order, as statements do.
+        t = m.transactions.c
+        return self._page(query, (t.created_at, t.seq, t.id), limit, offset, model.Transaction)
 
     def transfer(
         self, transfer_id: uuid.UUID, holder_id: uuid.UUID | None

@@ -61,3 +61,34 @@ def test_a_clock_that_steps_back_does_not_reorder_an_accounts_ledger(
     assert (statement["total_credits"], statement["total_debits"]) == (1050, 300)
     assert statement["closing_balance"] == 750
     assert [row["balance_after"] for row in statement["transactions"]] == [1000, 1050, 750]
+
+
+@pytest.mark.parametrize("filtered", [True, False], ids=["account-filter", "all-accounts"])
+def test_rows_with_equal_stamps_are_listed_in_posting_order(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch, filtered: bool
+) -> None:
+    # Equal stamps are normal: a posting that waited for the row lock takes the previous
+    # posting's later stamp. Lists must then fall back to posting order, as statements do.
+    owner = f.customer(client)
+    account = f.funded_account(client, owner, 1000)["id"]
+    (opening_row,) = _rows(client, owner, account)
+    frozen = _stamp(opening_row["created_at"])
+    monkeypatch.setattr(ledger, "utcnow", lambda: frozen)
+    for amount in (1, 2, 3, 4, 5, 6, 7):
+        assert f.deposit(client, owner, account, amount).status_code == 201
+    monkeypatch.undo()
+    query = f"?account_id={account}&limit=100" if filtered else "?limit=100"
+
+    listed = client.get(f"/v1/transactions{query}", headers=owner.headers).json()["data"]
+
+    assert [row["id"] for row in listed] == [row["id"] for row in _rows(client, owner, account)]
+    assert [row["balance_after"] for row in listed] == [
+        1000,
+        1001,
+        1003,
+        1006,
+        1010,
+        1015,
+        1021,
+        1028,
+    ]
