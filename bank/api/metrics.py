@@ -21,6 +21,7 @@ from prometheus_client import (
     multiprocess,
 )
 
+from bank.api import errors
 from bank.core.config import Settings
 
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
@@ -90,13 +91,12 @@ class Metrics:
         return bytes(generate_latest(registry))
 
     async def serve(self, scope: MutableMapping[str, Any], send: Send, settings: Settings) -> None:
-        if not _allowed(scope, settings):
+        if not _allowed(scope, settings):  # as if there were no such route
             await _reply(
                 send,
                 404,
                 b"application/json",
-                b'{"error":{"code":"not_found","message":"Not found.","details":{},'
-                b'"request_id":""}}',
+                errors.envelope("not_found", errors.http_message(404)),
             )
             return
         await _reply(send, 200, CONTENT_TYPE_LATEST.encode(), self.render())

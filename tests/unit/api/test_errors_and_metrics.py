@@ -75,6 +75,21 @@ def test_metrics_require_the_token(client: TestClient) -> None:
     assert "bank_db_pool_size" in allowed.text
 
 
+def test_a_refused_metrics_request_answers_the_envelope_with_its_request_id(
+    client: TestClient,
+) -> None:
+    response = client.get("/metrics", headers={"X-Request-Id": "probe-1"})
+
+    assert response.status_code == 404
+    assert response.headers["x-request-id"] == "probe-1"
+    assert response.json()["error"] == {
+        "code": "not_found",
+        "message": "The resource was not found.",
+        "details": {},
+        "request_id": "probe-1",
+    }
+
+
 def test_metrics_count_money_movements(client: TestClient) -> None:
     owner = f.customer(client)
     account = f.funded_account(client, owner, 100)
