@@ -118,8 +118,11 @@ def _lifespan(settings: Settings, engine: Engine) -> Any:
         except SchemaNotAtHead as exc:
             log.error("database_schema_outdated", reason=str(exc))
             raise StartupError(str(exc)) from None
-        # One handler thread per pooled connection: no thread waits on the pool.
-        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.db_pool_size
+        # The event loop's handlers hold one pooled connection at a time; one thread per other
+        # connection, so neither the threads nor the loop (which would stall the worker) wait
+        # on the pool.
+        threads = max(1, settings.db_pool_size - 1)
+        anyio.to_thread.current_default_thread_limiter().total_tokens = threads
         log.info("service_started", env=settings.app_env, database=engine.dialect.name)
         try:
             yield

@@ -25,6 +25,8 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -89,6 +91,12 @@ HOLDER_COLUMNS = (
 
 def _values(obj: Any) -> dict[str, Any]:
     return {f.name: getattr(obj, f.name) for f in fields(obj)}
+
+
+def is_unique_violation(exc: IntegrityError) -> bool:
+    """A unique constraint rejected the row (PostgreSQL SQLSTATE 23505, SQLite's message)."""
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    return sqlstate == "23505" or "unique constraint" in str(exc.orig).lower()
 
 
 class Repository:
@@ -260,6 +268,12 @@ class Accounts(Repository):
             row = _OWNED_ACCOUNT.first(self.conn, {"p_id": account_id, "p_holder": holder_id})
         return None if row is None else model.Account(*row)
 
+    def lock_owned(self, account_id: uuid.UUID, holder_id: uuid.UUID) -> model.Account | None:
+        """The holder's account, its row locked until the transaction ends (PostgreSQL; a
+        SQLite write transaction already excludes every other writer)."""
+        row = _OWNED_ACCOUNT_LOCKED.first(self.conn, {"p_id": account_id, "p_holder": holder_id})
+        return None if row is None else model.Account(*row)
+
     def page(
         self, holder_id: uuid.UUID | None, limit: int, offset: int
     ) -> model.Page[model.Account]:
@@ -344,6 +358,12 @@ _acc = m.accounts.c
 _ACCOUNT_STATEMENT = select(*ACCOUNT_COLUMNS).where(_acc.id == bindparam("p_id"))
 _ACCOUNT = Prepared(_ACCOUNT_STATEMENT)
 _OWNED_ACCOUNT = Prepared(_ACCOUNT_STATEMENT.where(_acc.holder_id == bindparam("p_holder")))
+# FOR NO KEY UPDATE: what the balance UPDATEs take too; inserts referencing the account go on.
+_OWNED_ACCOUNT_LOCKED = Prepared(
+    _ACCOUNT_STATEMENT.where(_acc.holder_id == bindparam("p_holder")).with_for_update(
+        key_share=True
+    )
+)
 
 
 class _Later(FunctionElement[datetime]):
@@ -527,12 +547,15 @@ class Cards(Repository):
     __slots__ = ()
 
     def add(self, card: model.Card, fingerprint: str) -> bool:
-        """Insert the card; False when the fingerprint already exists (a number collision)."""
+        """Insert the card; False when the fingerprint already exists (a number collision).
+        Any other constraint failure is raised: retrying with a new number would not help."""
         try:
             with self.conn.begin_nested():
                 self.conn.execute(insert(m.cards).values(fingerprint=fingerprint, **_values(card)))
-        except IntegrityError:
-            return False
+        except IntegrityError as exc:
+            if is_unique_violation(exc):
+                return False
+            raise
         return True
 
     def count_open(self, account_id: uuid.UUID) -> int:
@@ -603,8 +626,14 @@ class Tokens(Repository):
         return _IS_REVOKED.first(self.conn, {"jti": jti}) is not None
 
     def revoke_access(self, jti: str, expires_at: datetime) -> None:
-        if not self.is_revoked(jti):
-            self.conn.execute(insert(m.revoked_tokens).values(jti=jti, expires_at=expires_at))
+        """Idempotent, also against a concurrent revocation of the same token (two logouts, a
+        logout and a reused refresh token): the second INSERT does nothing."""
+        dialect_insert = pg_insert if self.conn.dialect.name == "postgresql" else sqlite_insert
+        self.conn.execute(
+            dialect_insert(m.revoked_tokens)
+            .values(jti=jti, expires_at=expires_at)
+            .on_conflict_do_nothing(index_elements=[m.revoked_tokens.c.jti])
+        )
 
     def add_refresh(
         self,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from types import TracebackType
-from typing import Self
+from typing import NoReturn, Self
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -97,10 +97,15 @@ class SqlAlchemyUnitOfWork:
     def _begin(self, conn: Connection, *, write: bool) -> Self:
         if write:
             conn.execution_options(**{WRITE_OPTION: True})
+        elif conn.dialect.name == "postgresql":
+            # A read sees one snapshot, as on SQLite: a statement's balances and rows, a page
+            # and its total, agree even while money moves. (Writes stay READ COMMITTED: their
+            # conditional UPDATEs re-check the latest row version instead of failing.)
+            conn.execution_options(isolation_level="REPEATABLE READ")
         try:
             conn.begin()
         except DBAPIError as exc:
-            raise _translate(exc) from exc
+            _reraise(exc)
         if write and conn.dialect.name == "postgresql":
             # Append-only rows go to the server together (bank/db/prepared.py, held INSERTs).
             hold_inserts(conn)
@@ -124,7 +129,7 @@ class SqlAlchemyUnitOfWork:
             send_held(self._conn)
             self._conn.commit()
         except DBAPIError as exc:
-            raise _translate(exc) from exc
+            _reraise(exc)
         self._committed = True
 
     def rollback(self) -> None:
@@ -159,7 +164,14 @@ class SqlAlchemyUnitOfWork:
         except DBAPIError:
             conn.invalidate()
         if isinstance(exc, DBAPIError):
-            raise _translate(exc) from exc
+            _reraise(exc)
+
+
+def _reraise(exc: DBAPIError) -> NoReturn:
+    translated = _translate(exc)
+    if translated is exc:  # nothing to translate: not its own cause
+        raise exc
+    raise translated from exc
 
 
 def _translate(exc: DBAPIError) -> Exception:
@@ -169,7 +181,7 @@ def _translate(exc: DBAPIError) -> Exception:
     if sqlstate == LOCK_TIMEOUT_SQLSTATE:
         return errors.ServiceUnavailable("The database is busy; retry shortly.")
     if isinstance(exc, IntegrityError):
-        if sqlstate == "23505" or "unique constraint" in str(exc.orig).lower():
+        if r.is_unique_violation(exc):
             return DuplicateKey(type(exc.orig).__name__)
         return exc
     if exc.connection_invalidated or sqlstate is None or sqlstate.startswith("08"):

@@ -55,7 +55,8 @@ def issue_card(
     request = idempotency.request(key, "create_card", payload)
 
     def action(tx: UnitOfWork) -> tuple[int, dict[str, Any]]:
-        account = tx.accounts.get(req.account_id, holder)
+        # Locked: a concurrent issue counts this card, a concurrent close cancels it.
+        account = tx.accounts.lock_owned(req.account_id, holder)
         if account is None:
             raise errors.NotFound("Account not found.", account_id=str(req.account_id))
         if account.status != "active":

@@ -1,7 +1,9 @@
 """Idempotency-Key handling in one place (Stripe's semantics; see notes/ledger.md).
 
 The key row is written in the same transaction as the effect, so a crash or rollback leaves no
-key and a retry is safe. Business errors are stored too and replayed; validation errors are not.
+key and a retry is safe. Business errors are stored too and replayed (in a second transaction,
+after the failed effect rolled back; a retry that committed in between wins); validation errors
+are not.
 """
 
 from __future__ import annotations
@@ -77,18 +79,22 @@ def _attempt(
                 _store(uow, actor, req, status, body, ttl_hours)
             uow.commit()
             return Replayable(status, body)
-    # The effect rolled back; record the business error so a retry answers the same.
+    # The effect rolled back; record the business error so a retry answers the same. The key
+    # was free between the two transactions: if a retry with it committed meanwhile, its
+    # stored response is the key's one answer (the claim returns or raises it), not this error.
     with uow.write():
-        if _claim(uow, actor, req) is None:
-            body = {
-                "error": {
-                    "code": failure.code,
-                    "message": failure.message,
-                    "details": failure.details,
-                }
+        replay = _claim(uow, actor, req)
+        if replay is not None:
+            return replay
+        body = {
+            "error": {
+                "code": failure.code,
+                "message": failure.message,
+                "details": failure.details,
             }
-            _store(uow, actor, req, failure.status, body, ttl_hours)
-            uow.commit()
+        }
+        _store(uow, actor, req, failure.status, body, ttl_hours)
+        uow.commit()
     raise failure
 
 

@@ -8,8 +8,12 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import IntegrityError
 from starlette.testclient import TestClient
 
+from bank.app import BankApp
+from bank.db.uow import SqlAlchemyUnitOfWork
+from bank.domain import model
 from tests import factories as f
 
 STATUSES = ("active", "frozen", "canceled")
@@ -196,3 +200,22 @@ def test_list_cards_filters_by_account(client: TestClient, owner: f.Customer) ->
     listed = client.get(f"/v1/cards?account_id={first['id']}", headers=owner.headers).json()
 
     assert [c["account_id"] for c in listed["data"]] == [first["id"]]
+
+
+def test_only_a_number_collision_is_retried_with_a_new_number(app: BankApp) -> None:
+    # A card for an account that does not exist breaks a foreign key, not the fingerprint's
+    # uniqueness: a new number would not help, so it is raised, not reported as a collision.
+    card = model.Card(
+        id=uuid.uuid4(),
+        account_id=uuid.uuid4(),
+        type="virtual",
+        brand="visa",
+        last4="4242",
+        exp_month=1,
+        exp_year=2030,
+        status="active",
+        created_at=datetime.now(UTC),
+    )
+    uow = SqlAlchemyUnitOfWork(app.engine)
+    with uow.write(), pytest.raises(IntegrityError):
+        uow.cards.add(card, uuid.uuid4().hex)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+import anyio
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
@@ -11,8 +12,10 @@ from sqlalchemy.exc import OperationalError
 from bank.app import create_app
 from bank.db.engine import make_engine
 from bank.db.migrations import upgrade
+from bank.db.uow import SqlAlchemyUnitOfWork
 from tests import factories as f
 from tests.conftest import PG_ADMIN_URL, PostgresDatabases, make_settings
+from tests.integration.conftest import AppFactory
 
 
 def _terminate(pid: int) -> None:
@@ -83,3 +86,28 @@ def test_a_row_locked_elsewhere_fails_fast_with_503_and_no_effect(
     finally:
         holder.dispose()
         app.engine.dispose()
+
+
+def test_reads_see_one_snapshot_and_writes_stay_read_committed(db_url: str, backend: str) -> None:
+    if backend != "postgres":
+        pytest.skip("SQLite has one isolation level")
+    engine = make_engine(db_url, pool_size=1)  # every unit of work gets the same connection
+    try:
+        level = text("SHOW transaction_isolation")
+        for _ in range(2):
+            uow = SqlAlchemyUnitOfWork(engine)
+            with uow:
+                assert uow.accounts.conn.execute(level).scalar_one() == "repeatable read"
+            with uow.write():
+                assert uow.accounts.conn.execute(level).scalar_one() == "read committed"
+    finally:
+        engine.dispose()
+
+
+def test_handler_threads_leave_the_event_loop_a_connection(make_client: AppFactory) -> None:
+    client = make_client(db_pool_size=3)
+
+    assert client.portal is not None
+    threads = client.portal.call(anyio.to_thread.current_default_thread_limiter)
+
+    assert threads.total_tokens == 2
