@@ -748,16 +748,32 @@ class Throttle(Repository):
         ).scalar()
         return value
 
-    def record(self, scope: str, subject: str, now: datetime, since: datetime) -> None:
+    def serialise(self, scope: str, subject: str) -> None:
+        """Until the transaction ends, other attempts on this subject wait (PostgreSQL; a
+        SQLite write transaction already excludes every other writer)."""
+        if self.conn.dialect.name == "postgresql":
+            key = advisory_key("login", scope, subject)
+            self.conn.execute(select(func.pg_advisory_xact_lock(key)))
+
+    def record(self, scope: str, subject: str, now: datetime, since: datetime) -> int:
+        """Count a failure (dropping this subject's ones older than `since`); its id."""
         f = m.login_failures.c
         self.conn.execute(
             delete(m.login_failures).where(
                 f.scope == scope, f.subject == subject, f.created_at <= since
             )
         )
-        self.conn.execute(
-            insert(m.login_failures).values(scope=scope, subject=subject, created_at=now)
+        return int(
+            self.conn.execute(
+                insert(m.login_failures)
+                .values(scope=scope, subject=subject, created_at=now)
+                .returning(f.id)
+            ).scalar_one()
         )
+
+    def forget(self, ids: Sequence[int]) -> None:
+        if ids:
+            self.conn.execute(delete(m.login_failures).where(m.login_failures.c.id.in_(ids)))
 
     def clear(self, scope: str, subject: str) -> None:
         f = m.login_failures.c

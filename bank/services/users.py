@@ -95,21 +95,18 @@ def login(
     uow: UnitOfWork, client: model.Client, email: str, password: str, policy: AuthPolicy
 ) -> model.TokenPair:
     email = normalise_email(email)
-    now = utcnow()
-    since = now - timedelta(seconds=policy.window_seconds)
-    with uow:
-        _ensure_not_throttled(uow, email, client.client_ip, since, policy)
-        found = uow.users.credentials(email)
+    reserved, found = _reserve_attempt(uow, client, email, policy)
     password_hash = found[1] if found else _dummy_hash(policy.bcrypt_rounds)
     valid = security.verify_password(password, password_hash) and found is not None
     if not valid or found is None:
-        _record_failure(uow, client, email, policy)
+        _audit_failure(uow, client)
         raise errors.InvalidCredentials()
     user_id, _, role = found
 
     def attempt() -> model.TokenPair:
         with uow.write():
             uow.throttle.clear("email", email)
+            uow.throttle.forget(reserved)
             holder = uow.holders.for_user(user_id)
             pair = _issue_pair(
                 uow, user_id, role, holder.id if holder else None, uuid.uuid4(), policy
@@ -134,20 +131,42 @@ def _ensure_not_throttled(
             raise errors.TooManyRequests(retry_after=max(1, math.ceil(wait)))
 
 
-def _record_failure(uow: UnitOfWork, client: model.Client, email: str, policy: AuthPolicy) -> None:
-    def attempt() -> None:
+def _reserve_attempt(
+    uow: UnitOfWork, client: model.Client, email: str, policy: AuthPolicy
+) -> tuple[list[int], tuple[UUID, str, str] | None]:
+    """Count the attempt as a failure before the password is checked (bcrypt takes ~250 ms):
+    attempts made meanwhile see it, so parallel guesses cannot pass the throttle. A success
+    forgets it. Also reads the credentials. 429 when the subject is already throttled."""
+
+    def attempt() -> tuple[list[int], tuple[UUID, str, str] | None]:
         with uow.write():
             now = utcnow()
             since = now - timedelta(seconds=policy.window_seconds)
-            uow.throttle.record("email", email, now, since)
+            subjects = [("email", email)]
             if client.client_ip:
-                uow.throttle.record("ip", client.client_ip, now, since)
+                subjects.append(("ip", client.client_ip))
+            for scope, subject in subjects:  # always in this order: no deadlock
+                uow.throttle.serialise(scope, subject)
+            _ensure_not_throttled(uow, email, client.client_ip, since, policy)
+            reserved = [
+                uow.throttle.record(scope, subject, now, since) for scope, subject in subjects
+            ]
+            found = uow.users.credentials(email)
+            uow.commit()
+            return reserved, found
+
+    return retrying(attempt)
+
+
+def _audit_failure(uow: UnitOfWork, client: model.Client) -> None:
+    def attempt() -> None:
+        with uow.write():
             audit(
                 uow,
                 client,
                 "login",
                 "failure",
-                now,
+                utcnow(),
                 "email",
                 None,
                 {"reason": "invalid_credentials"},

@@ -17,10 +17,11 @@ from sqlalchemy import text
 from starlette.testclient import TestClient
 
 from bank.app import BankApp
+from bank.core import security
 from bank.db import repositories
 from bank.db.uow import SqlAlchemyUnitOfWork
 from bank.domain import errors
-from bank.domain.model import Actor, Role
+from bank.domain.model import Actor, Client, Role
 from bank.services import cards, ledger, users
 from tests import factories as f
 
@@ -202,3 +203,36 @@ def test_a_statement_reads_one_snapshot_while_money_moves(
     assert statement.closing_balance == statement.account.balance == 1000
     assert statement.total_credits == 1000 and statement.transactions.total == 1
     assert [row.balance_after for row in statement.transactions.items] == [1000]
+
+
+def test_wrong_passwords_tried_in_parallel_cannot_pass_the_login_throttle(
+    app: BankApp, client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    owner = f.customer(client)
+    limit = app.wiring.auth.max_failures_email
+    original = security.verify_password
+    others: list[int] = []
+
+    def slow_hash_meanwhile(password: str, password_hash: str) -> bool:
+        if not others:  # while the first attempt is hashing, the others arrive
+            others.append(0)
+            for _ in range(limit):
+                response = client.post(
+                    "/v1/auth/login", json={"email": owner.email, "password": "wrong-password"}
+                )
+                others.append(response.status_code)
+        return original(password, password_hash)
+
+    monkeypatch.setattr(security, "verify_password", slow_hash_meanwhile)
+
+    with pytest.raises(errors.InvalidCredentials):
+        users.login(
+            SqlAlchemyUnitOfWork(app.engine),
+            Client(request_id="race-test"),
+            owner.email,
+            "wrong-password",
+            app.wiring.auth,
+        )
+
+    # limit + 1 wrong passwords: at most `limit` of them were checked, the rest throttled.
+    assert others[1:] == [401] * (limit - 1) + [429]
