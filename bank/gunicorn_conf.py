@@ -112,4 +112,4 @@ def child_exit(server: Arbiter, worker: Worker) -> None:
     from prometheus_client import multiprocess
 
     # prometheus_client's multiprocess module has no annotations.
-    multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
+    multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]  # untyped

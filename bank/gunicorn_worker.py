@@ -19,7 +19,7 @@ from uvicorn_worker import UvicornWorker
 
 
 # uvicorn_worker ships no type information (no py.typed), so its base class is Any to mypy.
-class BankUvicornWorker(UvicornWorker):  # type: ignore[misc]
+class BankUvicornWorker(UvicornWorker):  # type: ignore[misc]  # untyped base
     """Uvicorn worker with uvloop + httptools, no `Server` header and a mandatory lifespan."""
 
     CONFIG_KWARGS: ClassVar[dict[str, Any]] = {

@@ -43,14 +43,14 @@ class _OnceDecorator(StarletteDecorator):  # type: ignore[misc]  # Connexion is 
         return wrapper
 
 
-class _OnceOperation(AsyncOperation):  # type: ignore[misc]
+class _OnceOperation(AsyncOperation):  # type: ignore[misc]  # Connexion is untyped
     @functools.cached_property
     def fn(self) -> Callable[..., Awaitable[Any]]:
         decorator = _OnceDecorator(pythonic_params=self.pythonic_params, jsonifier=self.jsonifier)
         return decorator(self._fn)
 
 
-class _OnceApi(AsyncApi):  # type: ignore[misc]
+class _OnceApi(AsyncApi):  # type: ignore[misc]  # Connexion is untyped
     def make_operation(self, operation: AbstractOperation) -> AsyncOperation:
         return _OnceOperation.from_operation(
             operation, pythonic_params=self.pythonic_params, jsonifier=self.jsonifier

@@ -87,7 +87,7 @@ class Metrics:
         if self.registry is not None:
             return bytes(generate_latest(self.registry))
         registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]  # untyped
         return bytes(generate_latest(registry))
 
     async def serve(self, scope: MutableMapping[str, Any], send: Send, settings: Settings) -> None:

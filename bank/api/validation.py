@@ -49,7 +49,7 @@ def _body_validator(schema: dict[str, Any]) -> Any:
     return Draft4RequestValidator(schema, format_checker=Draft4Validator.FORMAT_CHECKER)
 
 
-class NamingParameterValidator(ParameterValidator):  # type: ignore[misc]
+class NamingParameterValidator(ParameterValidator):  # type: ignore[misc]  # untyped base
     @staticmethod
     def validate_parameter(
         parameter_type: str, value: Any, param: dict[str, Any], param_name: str | None = None
@@ -67,7 +67,7 @@ class NamingParameterValidator(ParameterValidator):  # type: ignore[misc]
         return None
 
 
-class MalformedBody(BadRequestProblem):  # type: ignore[misc]
+class MalformedBody(BadRequestProblem):  # type: ignore[misc]  # untyped base
     """The body is not one well-formed JSON document (400 `malformed_body`)."""
 
     def __init__(self) -> None:
@@ -93,7 +93,7 @@ def parse_json(text: str) -> Any:
         raise MalformedBody() from None
 
 
-class CachedJSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
+class CachedJSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]  # untyped base
     """Connexion's JSON body validator, but strict about what it parses, naming the field of
     every schema error (`body` for the document itself), and with the Draft 4 validator built
     once per operation schema (the stock one builds a new one for every request)."""

@@ -50,7 +50,7 @@ def redact(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapp
     return event_dict
 
 
-class StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
+class StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]  # generic only in stubs
     """Writes to whatever sys.stdout is at the time of the log call (test capture included)."""
 
     def __init__(self) -> None:
