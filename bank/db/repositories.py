@@ -35,7 +35,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from bank.db import models as m
 from bank.db.prepared import Prepared
 from bank.domain import model
-from bank.domain.model import MAX_BALANCE
+from bank.domain.model import MAX_BALANCE, MAX_CREDITED_TOTAL
 
 # Prepared rows are tuples in the order of these columns, which is the dataclasses' field order
 # (tests/integration/test_prepared.py checks it).
@@ -238,6 +238,7 @@ class AccountState:
     currency: str
     status: str
     balance: int
+    credited_total: int
 
 
 class Accounts(Repository):
@@ -291,6 +292,7 @@ class Accounts(Repository):
                 m.accounts.c.currency,
                 m.accounts.c.status,
                 m.accounts.c.balance,
+                m.accounts.c.credited_total,
             ).where(m.accounts.c.id.in_(account_ids))
         )
         return {row.id: AccountState(**row._mapping) for row in rows}
@@ -338,6 +340,7 @@ class Accounts(Repository):
                 "p_currency": currency,
                 "p_holder": holder_id,
                 "p_ceiling": MAX_BALANCE,
+                "p_credited_ceiling": MAX_CREDITED_TOTAL,
                 "p_now": now,
             },
         )
@@ -411,6 +414,7 @@ _CREDIT_STATEMENT = (
         _acc.status == "active",
         _acc.currency == bindparam("p_currency"),
         _acc.balance <= bindparam("p_ceiling") - bindparam("p_amount"),
+        _acc.credited_total <= bindparam("p_credited_ceiling") - bindparam("p_amount"),
     )
     .values(
         balance=_acc.balance + bindparam("p_amount"),

@@ -9,6 +9,8 @@ from uuid import UUID
 
 MAX_AMOUNT = 10**15
 MAX_BALANCE = 10**18
+# Everything ever credited to one account is kept as a running total in a BIGINT.
+MAX_CREDITED_TOTAL = 2**63 - 1
 CURRENCIES = ("USD", "EUR", "GBP")
 MAX_ACTIVE_CARDS = 5
 

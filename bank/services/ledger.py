@@ -239,6 +239,10 @@ def _explain_balance(
     credited = target if debit_source else source
     if credited is not None and credited.balance > model.MAX_BALANCE - amount:
         raise errors.BalanceLimitExceeded(account_id=str(credited.id))
+    if credited is not None and credited.credited_total > model.MAX_CREDITED_TOTAL - amount:
+        raise errors.BalanceLimitExceeded(
+            "The account has been credited the most it ever can be.", account_id=str(credited.id)
+        )
     # Every rule holds now: the row changed between the update and this read. Run again.
     raise RetryableConflict("account changed concurrently")
 

@@ -7,9 +7,11 @@ import io
 import uuid
 
 import pytest
+from sqlalchemy import create_engine, text
 from starlette.testclient import TestClient
 
 from tests import factories as f
+from tests.integration.conftest import AppFactory
 
 
 @pytest.fixture
@@ -665,3 +667,31 @@ def test_parameter_errors_name_the_parameter(
 
     assert response.status_code == 400
     assert response.json()["error"]["details"]["field"] == field
+
+
+def test_an_account_whose_lifetime_credits_would_overflow_refuses_more_money(
+    make_client: AppFactory, fresh_db: str
+) -> None:
+    # credited_total (everything ever credited) is a BIGINT; deposit/withdraw cycles can push
+    # it toward 2^63 - 1 while the balance stays small. Past that, a credit is refused cleanly.
+    client = make_client(database_url=fresh_db)
+    owner, payer = f.customer(client), f.customer(client)
+    account = f.funded_account(client, owner, 100)
+    source = f.funded_account(client, payer, 1000)
+    engine = create_engine(fresh_db)
+    with engine.begin() as conn:
+        conn.execute(
+            text("UPDATE accounts SET credited_total = :total WHERE balance = 100"),
+            {"total": 2**63 - 1 - 10},
+        )
+    engine.dispose()
+
+    too_much = f.deposit(client, owner, account["id"], 11)
+    transfer = f.transfer(client, payer, source["id"], account["id"], 11)
+    fits = f.deposit(client, owner, account["id"], 10)
+
+    assert too_much.status_code == transfer.status_code == 409
+    assert f.error_code(too_much) == f.error_code(transfer) == "balance_limit_exceeded"
+    assert f.balance(client, payer, source["id"]) == 1000
+    assert fits.status_code == 201
+    assert f.balance(client, owner, account["id"]) == 110
