@@ -122,7 +122,7 @@ async def _make_user(
     session: aiohttp.ClientSession, base: str, tag: str, model: Model, gate: asyncio.Semaphore
 ) -> User:
     async with gate:
-        user = User(email=f"{tag}-{os.urandom(4).hex()}@bench.example")
+        user = User(email=f"{tag}-{os.urandom(4).hex()}@bench.example.com")
         password = "bench-password-1"
         signup = {
             "email": user.email,

@@ -62,7 +62,7 @@ async def make_subject(base: str) -> Subject:
         accounts = []
         headers: dict[str, str] = {}
         for name in ("subject", "target"):
-            email = f"scale-{name}-{os.urandom(4).hex()}@bench.example"
+            email = f"scale-{name}-{os.urandom(4).hex()}@bench.example.com"
             body = {
                 "email": email,
                 "password": "scale-password",
@@ -160,7 +160,7 @@ def generate(accounts: int, transactions: int, seed: int = 7) -> dict[str, list[
         users_rows.append(
             (
                 uid,
-                f"bulk{i}-{uid.hex[:8]}@bulk.example",
+                f"bulk{i}-{uid.hex[:8]}@bulk.example.com",
                 "!bulk-no-login",
                 "customer",
                 base - timedelta(days=1),
