@@ -142,6 +142,8 @@ def test_me_returns_user_role_and_holder(client: TestClient) -> None:
         (lambda: _forged(role="superuser"), "invalid_token"),
         (lambda: "not.a.jwt", "invalid_token"),
         (lambda: _forged(key=TEST_SECRET, algorithm="HS512"), "invalid_token"),
+        (lambda: _forged(sub="not-a-uuid"), "invalid_token"),
+        (lambda: _forged(hid="not-a-uuid"), "invalid_token"),
     ],
     ids=[
         "alg-none",
@@ -154,6 +156,8 @@ def test_me_returns_user_role_and_holder(client: TestClient) -> None:
         "unknown-role",
         "garbage",
         "other-algorithm",
+        "subject-not-a-uuid",
+        "holder-not-a-uuid",
     ],
 )
 def test_bad_tokens_are_rejected(client: TestClient, token_factory: Any, code: str) -> None:
