@@ -122,6 +122,10 @@ class Gateway:
             await self.metrics.serve(scope, send, self.wiring.settings)
             return
         if path == API_PREFIX or path.startswith(API_PREFIX + "/"):
+            if path.endswith("/") and not path.startswith(DOCS_PREFIX):
+                # Not a redirect: Starlette's would name whatever host the caller sent.
+                await _send_error(send, 404, "not_found", errors.http_message(404))
+                return
             length = _content_length(scope)
             if length is None and scope["method"] in ("POST", "PUT", "PATCH"):
                 # No Content-Length (chunked): read up to the limit before the app sees it.

@@ -260,3 +260,18 @@ def test_logout_without_any_body_headers_is_accepted(client: TestClient) -> None
     response = client.post("/v1/auth/logout", content=nothing(), headers=user.headers)
 
     assert response.status_code == 204
+
+
+@pytest.mark.parametrize("path", ["/v1/health/", "/v1/accounts/"])
+def test_a_trailing_slash_is_404_not_a_redirect_to_the_callers_host(
+    client: TestClient, path: str
+) -> None:
+    response = client.get(path, headers={"Host": "evil.example"}, follow_redirects=False)
+
+    assert response.status_code == 404
+    assert f.error_code(response) == "not_found"
+    assert "location" not in response.headers
+
+
+def test_the_docs_keep_their_trailing_slash(client: TestClient) -> None:
+    assert client.get("/v1/docs/").status_code == 200
