@@ -75,7 +75,8 @@ def route_table(spec: dict[str, Any]) -> tuple[dict[str, str], list[tuple[re.Pat
             handler = f"{operation['x-openapi-router-controller']}.{operation['operationId']}"
             routes[handler] = routes[operation["operationId"]] = f"{base}{template}"
         regex = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(f"{base}{template}"))
-        allowed.append((re.compile(f"^{regex}/?$"), ", ".join(sorted(methods))))
+        served = [*methods, "HEAD"] if "GET" in methods else methods  # HEAD comes with GET
+        allowed.append((re.compile(f"^{regex}/?$"), ", ".join(sorted(served))))
     return routes, allowed
 
 

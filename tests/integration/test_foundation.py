@@ -24,14 +24,23 @@ def test_wrong_method_is_405_envelope_with_full_allow(client: TestClient) -> Non
 
     assert response.status_code == 405
     assert f.error_code(response) == "method_not_allowed"
-    assert set(response.headers["allow"].replace(" ", "").split(",")) == {"GET", "POST"}
+    assert set(response.headers["allow"].replace(" ", "").split(",")) == {"GET", "HEAD", "POST"}
+
+
+def test_head_is_served_wherever_allow_lists_get(client: TestClient) -> None:
+    user = f.customer(client)
+
+    response = client.head("/v1/accounts", headers=user.headers)
+
+    assert response.status_code == 200
+    assert response.content == b""
 
 
 def test_wrong_method_on_templated_path_lists_its_methods(client: TestClient) -> None:
     response = client.delete(f"/v1/cards/{uuid.uuid4()}")
 
     assert response.status_code == 405
-    assert set(response.headers["allow"].replace(" ", "").split(",")) == {"GET", "PATCH"}
+    assert set(response.headers["allow"].replace(" ", "").split(",")) == {"GET", "HEAD", "PATCH"}
 
 
 def test_wrong_content_type_is_415_envelope(client: TestClient) -> None:
