@@ -99,6 +99,10 @@ class Metrics:
                 errors.envelope("not_found", errors.http_message(404)),
             )
             return
+        if scope["method"] not in ("GET", "HEAD"):
+            body = errors.envelope("method_not_allowed", errors.http_message(405))
+            await _reply(send, 405, b"application/json", body, [(b"allow", b"GET, HEAD")])
+            return
         await _reply(send, 200, CONTENT_TYPE_LATEST.encode(), self.render())
 
 
@@ -111,21 +115,25 @@ def _allowed(scope: MutableMapping[str, Any], settings: Settings) -> bool:
     if token:
         for key, value in scope.get("headers", ()):
             if key == b"authorization":
-                return hmac.compare_digest(value.decode("latin-1"), f"Bearer {token}")
+                scheme, _, credentials = value.decode("latin-1").partition(" ")
+                # The scheme is case-insensitive (RFC 9110 11.1), as on the API.
+                return scheme.lower() == "bearer" and hmac.compare_digest(
+                    credentials.strip(), token
+                )
         return False
     client = scope.get("client")
     return is_loopback(client[0] if client else None)
 
 
-async def _reply(send: Send, status: int, content_type: bytes, body: bytes) -> None:
+async def _reply(
+    send: Send,
+    status: int,
+    content_type: bytes,
+    body: bytes,
+    extra: list[tuple[bytes, bytes]] | None = None,
+) -> None:
+    headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]
     await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", content_type),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
+        {"type": "http.response.start", "status": status, "headers": headers + (extra or [])}
     )
     await send({"type": "http.response.body", "body": body})

@@ -90,6 +90,19 @@ def test_a_refused_metrics_request_answers_the_envelope_with_its_request_id(
     }
 
 
+def test_metrics_take_any_case_of_the_bearer_scheme_and_only_get(client: TestClient) -> None:
+    token = "m" * 32
+
+    lower = client.get("/metrics", headers={"Authorization": f"bearer {token}"})
+    posted = client.post("/metrics", headers={"Authorization": f"Bearer {token}"})
+    anonymous_post = client.post("/metrics")
+
+    assert lower.status_code == 200
+    assert posted.status_code == 405
+    assert posted.headers["allow"] == "GET, HEAD"
+    assert anonymous_post.status_code == 404
+
+
 def test_metrics_count_money_movements(client: TestClient) -> None:
     owner = f.customer(client)
     account = f.funded_account(client, owner, 100)
