@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 import warnings
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PLACEHOLDER_SECRETS = frozenset({"changeme", "change-me", "secret", "your-secret-here", "xxx"})
+# A secret containing one of these was copied from an example, not generated.
+PLACEHOLDER_MARKERS = ("changeme", "change-me", "change_me", "placeholder", "your-secret")
 MIN_SECRET_BYTES = 32
 
 
@@ -24,7 +27,9 @@ class Settings(BaseSettings):
     jwt_secret: SecretStr | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     log_format: Literal["json", "console"] = "json"
-    cors_origins: list[str] = Field(default_factory=list)
+    # NoDecode: the environment's value reaches _split_origins as text (comma list or JSON),
+    # instead of pydantic-settings failing to parse "a,b" or "" as JSON first.
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
 
@@ -71,7 +76,10 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             text = value.strip()
             if text.startswith("["):
-                return value  # JSON list, parsed by pydantic
+                try:
+                    return json.loads(text)  # a JSON list; anything else fails validation
+                except ValueError:
+                    return value
             return [item.strip() for item in text.split(",") if item.strip()]
         return value
 
@@ -87,7 +95,8 @@ class Settings(BaseSettings):
             self.jwt_secret = SecretStr(secrets.token_urlsafe(48))
         secret = self.jwt_secret.get_secret_value()
         if self.is_production or self.app_env == "test":
-            if secret.strip().lower() in PLACEHOLDER_SECRETS:
+            lowered = secret.strip().lower()
+            if lowered in PLACEHOLDER_SECRETS or any(m in lowered for m in PLACEHOLDER_MARKERS):
                 raise ValueError("JWT_SECRET is a placeholder; use at least 32 random bytes")
             if len(secret.encode()) < MIN_SECRET_BYTES:
                 raise ValueError(f"JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes")

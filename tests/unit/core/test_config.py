@@ -61,3 +61,43 @@ def test_sqlite_synchronous_defaults_to_normal_and_accepts_full() -> None:
     assert Settings(jwt_secret="s" * 40, sqlite_synchronous="full").sqlite_synchronous == "FULL"
     with pytest.raises(ValidationError):
         Settings(jwt_secret="s" * 40, sqlite_synchronous="OFF")
+
+
+@pytest.mark.parametrize(
+    ("value", "origins"),
+    [
+        ("", []),
+        ("https://a.example.com", ["https://a.example.com"]),
+        (
+            "https://a.example.com, https://b.example.com",
+            ["https://a.example.com", "https://b.example.com"],
+        ),
+        ('["https://a.example.com"]', ["https://a.example.com"]),
+    ],
+)
+def test_cors_origins_are_read_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, value: str, origins: list[str]
+) -> None:
+    monkeypatch.setenv("CORS_ORIGINS", value)
+
+    assert Settings(jwt_secret="s" * 40).cors_origins == origins
+
+
+def test_wildcard_cors_from_the_environment_is_one_clear_problem_in_production(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CORS_ORIGINS", "*")
+
+    with pytest.raises(ValidationError) as caught:
+        Settings(app_env="production", jwt_secret="s" * 40)
+
+    assert "CORS_ORIGINS may not be '*'" in settings_problems(caught.value)
+
+
+@pytest.mark.parametrize(
+    "secret",
+    ["CHANGE-ME-fake-placeholder-not-a-secret", "your-secret-here-please-replace-it-now!!"],
+)
+def test_production_rejects_a_long_placeholder(secret: str) -> None:
+    with pytest.raises(ValidationError):
+        Settings(app_env="production", jwt_secret=secret)
