@@ -14,13 +14,12 @@ export DATABASE_URL ?= sqlite:///./var/bank.db
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
-$(BIN)/.installed: requirements-dev.lock requirements.lock pyproject.toml
+$(BIN)/.installed: requirements-dev.lock requirements.lock pyproject.toml clients/python/pyproject.toml
 	@test -n "$(PYTHON_312)" || { scripts/find-python.sh; exit 1; }
 	test -x $(BIN)/python || $(PYTHON_312) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-dev.lock
-	$(BIN)/python -m pip install --quiet --no-deps -e . ./clients/python 2>/dev/null || \
-	  $(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m pip install --quiet --no-deps -e . -e ./clients/python
 	touch $@
 
 venv: $(BIN)/.installed ## Create the virtualenv from the lock files

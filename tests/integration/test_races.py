@@ -117,8 +117,10 @@ def _waiting_on_a_lock_or_done(app: BankApp, done: threading.Event) -> None:
             if done.wait(0.005):
                 return
             waiting = probe.execute(
-                text(
-                    "SELECT count(*) FROM pg_locks WHERE NOT granted AND locktype = 'transactionid'"
+                text(  # a waiter in this test's database: the competitor
+                    "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
+                    " WHERE NOT l.granted AND l.locktype = 'transactionid'"
+                    " AND a.datname = current_database()"
                 )
             ).scalar_one()
             probe.rollback()
