@@ -96,10 +96,12 @@ def _prometheus_dir() -> Path | None:
 
 
 def on_starting(server: Arbiter) -> None:
-    """Wipe metric files left by a previous run, as prometheus_client requires."""
+    """Create the metrics directory (the image points it into its tmpfs), and wipe metric files
+    left by a previous run, as prometheus_client requires."""
     directory = _prometheus_dir()
-    if directory is None or not directory.is_dir():
+    if directory is None:
         return
+    directory.mkdir(parents=True, exist_ok=True)
     for path in directory.iterdir():
         if _PROMETHEUS_FILE.match(path.name) and path.is_file():
             path.unlink()

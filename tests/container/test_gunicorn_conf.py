@@ -8,6 +8,8 @@ from types import ModuleType, SimpleNamespace
 
 import pytest
 
+from tests.container.test_container_commands import dockerfile_instruction
+
 pytestmark = pytest.mark.container
 
 
@@ -71,6 +73,24 @@ def test_on_starting_wipes_only_prometheus_files(
     conf.on_starting(SimpleNamespace())
 
     assert sorted(path.name for path in tmp_path.iterdir()) == sorted(kept)
+
+
+def test_on_starting_creates_the_metrics_directory(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    directory = tmp_path / "tmpfs" / "bank-metrics"
+    conf = load_conf(monkeypatch, PROMETHEUS_MULTIPROC_DIR=str(directory))
+
+    conf.on_starting(SimpleNamespace())
+
+    assert directory.is_dir()
+
+
+def test_the_image_aggregates_metrics_across_workers_in_its_tmpfs() -> None:
+    # Several workers: without a multiprocess directory /metrics shows whichever one answers.
+    env = dockerfile_instruction("ENV")
+
+    assert "PROMETHEUS_MULTIPROC_DIR=/tmp/" in env
 
 
 def test_child_exit_marks_the_worker_dead_in_multiprocess_mode(
