@@ -41,6 +41,15 @@ class LoadStats:
     outcomes: list[Outcome] = field(default_factory=list)
 
 
+async def under_load(stats: LoadStats, outcomes: int = 30, timeout: float = 30.0) -> None:
+    """Until the load has resolved `outcomes` transfers: the fault then hits a busy service."""
+    deadline = time.monotonic() + timeout
+    while len(stats.outcomes) < outcomes:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"only {len(stats.outcomes)} transfers in {timeout:.0f} s")
+        await asyncio.sleep(0.05)
+
+
 async def make_users(base: str, count: int, model: Model) -> list[bench.User]:
     gate = asyncio.Semaphore(4)
     async with aiohttp.ClientSession() as session:

@@ -51,7 +51,7 @@ async def _scenario(
             tag="pgdown",
         )
     )
-    await asyncio.sleep(3)
+    await support.under_load(stats)
     await asyncio.to_thread(pg.stop)
     await asyncio.sleep(1)
     probe = await _probe(server.base_url, users[0])

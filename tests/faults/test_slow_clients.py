@@ -18,11 +18,14 @@ SLOW_BODIES = 50
 ATTACK_SECONDS = 12.0
 
 
-async def _slow_headers(port: int, until: float, closed: list[str]) -> None:
+async def _slow_headers(
+    port: int, until: float, closed: list[str], opened: asyncio.Queue[str]
+) -> None:
     _, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
         writer.write(b"GET /v1/health/live HTTP/1.1\r\nHost: 127.0.0.1\r\n")
         await writer.drain()
+        opened.put_nowait("headers")
         n = 0
         while time.monotonic() < until:
             n += 1
@@ -35,7 +38,9 @@ async def _slow_headers(port: int, until: float, closed: list[str]) -> None:
         writer.close()
 
 
-async def _slow_body(port: int, path: str, token: str, until: float, closed: list[str]) -> None:
+async def _slow_body(
+    port: int, path: str, token: str, until: float, closed: list[str], opened: asyncio.Queue[str]
+) -> None:
     _, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
         writer.write(
@@ -44,6 +49,7 @@ async def _slow_body(port: int, path: str, token: str, until: float, closed: lis
             f"Content-Length: 4096\r\n\r\n{{".encode()
         )
         await writer.drain()
+        opened.put_nowait("body")
         while time.monotonic() < until:
             writer.write(b" ")
             await writer.drain()
@@ -60,14 +66,17 @@ async def _scenario(server: Server) -> tuple[list[float], int, list[str]]:
     token = users[0].headers["Authorization"].split()[1]
     until = time.monotonic() + ATTACK_SECONDS
     closed: list[str] = []
+    opened: asyncio.Queue[str] = asyncio.Queue()
     attack = [
-        asyncio.create_task(_slow_headers(server.port, until, closed)) for _ in range(SLOW_HEADERS)
+        asyncio.create_task(_slow_headers(server.port, until, closed, opened))
+        for _ in range(SLOW_HEADERS)
     ]
     attack += [
-        asyncio.create_task(_slow_body(server.port, "/v1/transfers", token, until, closed))
+        asyncio.create_task(_slow_body(server.port, "/v1/transfers", token, until, closed, opened))
         for _ in range(SLOW_BODIES)
     ]
-    await asyncio.sleep(1.0)  # every slow connection is open and stuck
+    for _ in range(SLOW_HEADERS + SLOW_BODIES):  # every slow connection is open and stuck
+        await asyncio.wait_for(opened.get(), timeout=10)
     latencies: list[float] = []
     failures = 0
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as s:

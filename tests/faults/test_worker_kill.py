@@ -34,7 +34,7 @@ async def _scenario(server: Server, url: str) -> tuple[support.LoadStats, Model,
             tag="kill",
         )
     )
-    await asyncio.sleep(3)
+    await support.under_load(stats)
     before = server.worker_pids()
     victim = before[0]
     os.kill(victim, signal.SIGKILL)
