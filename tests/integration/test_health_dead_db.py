@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bank.app import create_app
+from bank.app import StartupError, create_app
 from tests import factories as f
 from tests.conftest import make_settings
 
@@ -43,5 +43,5 @@ def test_requests_fail_with_503_envelope_when_database_is_down() -> None:
 def test_startup_fails_fast_when_database_is_unreachable() -> None:
     app = create_app(make_settings(DEAD_URLS["postgres"]))
 
-    with pytest.raises(Exception), app.test_client():
+    with pytest.raises(StartupError, match="unreachable"), app.test_client():
         pass

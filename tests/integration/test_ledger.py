@@ -592,6 +592,8 @@ def test_admin_reads_everything_but_cannot_move_money(
     assert seen.status_code == 200
     assert moved.status_code == 403 and f.error_code(moved) == "forbidden"
     assert holders.json()["pagination"]["total"] >= 1
+    alice_holder = client.get(f"/v1/account-holders/{alice.holder_id}", headers=admin)
+    assert alice_holder.status_code == 200 and alice_holder.json()["id"] == alice.holder_id
     assert opened.status_code == 400 and f.error_code(opened) == "holder_required"
     assert opened_for.status_code == 201 and opened_for.json()["holder_id"] == alice.holder_id
     assert me["role"] == "admin" and "account_holder" not in me
