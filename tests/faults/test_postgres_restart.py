@@ -78,7 +78,9 @@ def test_service_answers_503_while_postgres_is_down_and_recovers_by_itself(
     with psycopg.connect(throwaway_pg.admin_url, autocommit=True) as conn:
         conn.execute("CREATE DATABASE bank")
     url = harness.sqlalchemy_url(throwaway_pg.admin_url.rsplit("/", 1)[0] + "/bank")
-    env = harness.service_env(url)
+    # INFO: the server is ready only once every worker has booted, so none is still checking
+    # the database at startup when it goes down (a worker that cannot boot halts gunicorn).
+    env = harness.service_env(url, LOG_LEVEL="INFO")
     harness.migrate(env, tmp_path / "migrate.log")
 
     with Server(env, tmp_path / "server.log") as server:

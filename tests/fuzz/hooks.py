@@ -239,8 +239,11 @@ def before_call(context: schemathesis.HookContext, case: Any, kwargs: dict[str, 
 # express. `positive_data_acceptance` (ST202) expects no 400 for a schema-valid request; these
 # are the only 400s it may see, matched on the error `code` (and field), never on the status
 # alone, so any other 400 to a valid request still fails the run.
-# RFC 6761 and friends, as email-validator 2.4 (the server's validator) lists them.
-SPECIAL_USE_DOMAINS = frozenset({"arpa", "invalid", "local", "localhost", "onion", "test"})
+# RFC 6761 and friends, as email-validator 2.4 (the server's validator) lists them, plus the
+# contract's `.example`, `.alt` and `.internal` (bank.domain.rules.SPECIAL_USE_TLDS).
+SPECIAL_USE_DOMAINS = frozenset(
+    {"arpa", "invalid", "local", "localhost", "onion", "test", "example", "alt", "internal"}
+)
 
 
 def _special_use_domain(value: object) -> bool:
@@ -248,6 +251,11 @@ def _special_use_domain(value: object) -> bool:
         return False
     domain = value.rsplit("@", 1)[1].strip().rstrip(".").lower()
     return domain.rsplit(".", 1)[-1] in SPECIAL_USE_DOMAINS
+
+
+def _long_local_part(value: object) -> bool:
+    # "at most 64 characters before the `@`" (RFC 5321).
+    return isinstance(value, str) and len(value.rsplit("@", 1)[0].strip()) > 64
 
 
 def _utf8_length(value: object) -> int:
@@ -271,7 +279,9 @@ def _documented_rejection(method: str, path: str, body: Any, error: dict[str, An
         # (the schema's maxLength counts characters); `email` "must be a deliverable address:
         # special-use domains (.test, .local, .localhost, .invalid, ...) are refused".
         if details.get("field") == "email":
-            return isinstance(body, dict) and _special_use_domain(body.get("email"))
+            return isinstance(body, dict) and (
+                _special_use_domain(body.get("email")) or _long_local_part(body.get("email"))
+            )
         if details.get("field") == "dob":
             value = details.get("value")
             return isinstance(value, str) and value >= date.today().isoformat()

@@ -254,6 +254,9 @@ class Server:
         env = dict(self.env, HOST="127.0.0.1", PORT=str(self.port))
         env["WEB_CONCURRENCY"] = str(self.workers)
         self._log = self.log_path.open("ab")
+        self._log_start = self._log.tell()
+        # At INFO each worker logs service_started when its startup (database check) is done.
+        self._wait_for_workers = env.get("LOG_LEVEL", "INFO").upper() in ("DEBUG", "INFO")
         self.process = subprocess.Popen(
             [GUNICORN, "-c", "bank/gunicorn_conf.py", "bank.app:make_asgi_app()"],
             cwd=REPO_ROOT,
@@ -271,10 +274,18 @@ class Server:
             assert self.process is not None
             if self.process.poll() is not None:
                 raise RuntimeError(f"gunicorn exited {self.process.returncode}: {self.log_tail()}")
-            if len(self.worker_pids()) >= self.workers and self._live():
+            if len(self.worker_pids()) >= self.workers and self._live() and self._all_started():
                 return
             time.sleep(0.1)
         raise RuntimeError(f"gunicorn not ready in {timeout:.0f}s: {self.log_tail()}")
+
+    def _all_started(self) -> bool:
+        """Every worker finished its startup (only known when the log level shows it)."""
+        if not self._wait_for_workers:
+            return True
+        with self.log_path.open("rb") as log:
+            log.seek(self._log_start)
+            return log.read().count(b'"service_started"') >= self.workers
 
     def _live(self) -> bool:
         try:
