@@ -360,13 +360,10 @@ class Accounts(Repository):
 _acc = m.accounts.c
 _ACCOUNT_STATEMENT = select(*ACCOUNT_COLUMNS).where(_acc.id == bindparam("p_id"))
 _ACCOUNT = Prepared(_ACCOUNT_STATEMENT)
-_OWNED_ACCOUNT = Prepared(_ACCOUNT_STATEMENT.where(_acc.holder_id == bindparam("p_holder")))
+_OWNED_ACCOUNT_STATEMENT = _ACCOUNT_STATEMENT.where(_acc.holder_id == bindparam("p_holder"))
+_OWNED_ACCOUNT = Prepared(_OWNED_ACCOUNT_STATEMENT)
 # FOR NO KEY UPDATE: what the balance UPDATEs take too; inserts referencing the account go on.
-_OWNED_ACCOUNT_LOCKED = Prepared(
-    _ACCOUNT_STATEMENT.where(_acc.holder_id == bindparam("p_holder")).with_for_update(
-        key_share=True
-    )
-)
+_OWNED_ACCOUNT_LOCKED = Prepared(_OWNED_ACCOUNT_STATEMENT.with_for_update(key_share=True))
 
 
 class _Later(FunctionElement[datetime]):
