@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
@@ -10,9 +11,13 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
+    Boolean,
     ColumnElement,
     Connection,
     Select,
+    Text,
+    Uuid,
     and_,
     bindparam,
     delete,
@@ -27,10 +32,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.types import TypeEngine
 
 from bank.db import models as m
 from bank.db.prepared import Prepared
@@ -428,6 +434,90 @@ _DEBIT = Prepared(_DEBIT_STATEMENT)
 _CREDIT_ANY = Prepared(_CREDIT_STATEMENT)
 _CREDIT_OWNED = Prepared(_CREDIT_STATEMENT.where(_acc.holder_id == bindparam("p_holder")))
 _TRANSFER_INSERT = Prepared.insert_every_column(m.transfers)
+# The parameters of the one-statement functions, in their order, with their types.
+_AT_ONCE_PARAMETERS: tuple[tuple[str, TypeEngine[Any]], ...] = (
+    ("p_user", Uuid()),
+    ("p_operation", Text()),
+    ("p_key", Text()),
+    ("p_lock", BigInteger()),
+    ("p_jti", Text()),
+    ("p_fingerprint", Text()),
+    ("p_amount", BigInteger()),
+    ("p_currency", Text()),
+    ("p_description", Text()),
+    ("p_holder", Uuid()),
+    ("p_now", m.Timestamp),
+    ("p_max_balance", BigInteger()),
+    ("p_max_credited", BigInteger()),
+    ("p_request_id", Text()),
+    ("p_client_ip", Text()),
+    ("p_audit_details", Text()),  # JSON text: json.dumps is cheaper than the driver's adapter
+    ("p_body_head", Text()),
+    ("p_body_tail", Text()),
+    ("p_expires_at", m.Timestamp),
+    ("p_purge", Boolean()),
+)
+
+
+def _at_once_call(name: str, *specific: tuple[str, TypeEngine[Any]]) -> Prepared:
+    arguments = (*_AT_ONCE_PARAMETERS, *specific)
+    call = getattr(func, name)(*(bindparam(key, type_=type_) for key, type_ in arguments))
+    return Prepared(select(call.label("body")))
+
+
+_POST_TRANSFER = _at_once_call(
+    "bank_post_transfer",
+    ("p_transfer_id", Uuid()),
+    ("p_from", Uuid()),
+    ("p_to", Uuid()),
+)
+_POST_MOVEMENT = _at_once_call(
+    "bank_post_movement",
+    ("p_transaction_id", Uuid()),
+    ("p_account", Uuid()),
+    ("p_type", Text()),
+    ("p_body_middle", Text()),
+)
+
+
+def _at_once_values(
+    key: NewKey,
+    actor: model.Actor,
+    now: datetime,
+    audit_details: dict[str, Any],
+    body: list[str],
+) -> dict[str, Any]:
+    return {
+        "p_user": actor.user_id,
+        "p_operation": key.operation,
+        "p_key": key.key,
+        "p_lock": (
+            None if key.key is None else advisory_key(str(actor.user_id), key.operation, key.key)
+        ),
+        "p_jti": actor.jti,
+        "p_fingerprint": key.fingerprint,
+        "p_holder": actor.holder_id,
+        "p_now": now,
+        "p_max_balance": MAX_BALANCE,
+        "p_max_credited": MAX_CREDITED_TOTAL,
+        "p_request_id": actor.request_id,
+        "p_client_ip": actor.client_ip,
+        "p_audit_details": json.dumps(audit_details, separators=(",", ":")),
+        "p_body_head": body[0],
+        "p_body_tail": body[-1],
+        "p_expires_at": key.expires_at,
+        "p_purge": key.purge,
+    }
+
+
+def _stored(row: tuple[Any, ...] | None) -> str | None:
+    assert row is not None  # a function call always answers one row
+    body: str | None = row[0]
+    return body
+
+
+# The function's "a rule refused the second account" (rolled back; the general path explains).
+RULE_REFUSED_SQLSTATE = "BK001"
 _TRANSACTION_INSERT = Prepared.insert_every_column(m.transactions)
 
 
@@ -441,6 +531,63 @@ class Ledger(Repository):
 
     def add_transfer(self, transfer: model.Transfer) -> None:
         _TRANSFER_INSERT.insert_later(self.conn, [_values(transfer)])
+
+    def post_transfer_at_once(
+        self,
+        key: NewKey,
+        actor: model.Actor,
+        transfer: model.Transfer,
+        now: datetime,
+        audit_details: dict[str, Any],
+        body: list[str],
+    ) -> str | None:
+        """PostgreSQL, in autocommit: a whole transfer as one statement, the function
+        `bank_post_transfer` (alembic revision e10ed7590e8a documents it). `transfer` is the
+        request (its created_at is the database's to stamp); `body` the response split around
+        created_at (bank.domain.serialize.template).
+
+        The stored response when it posted; None when it wrote nothing because the general
+        path must decide (a revoked token, a key in flight or stored, a refused rule).
+        """
+        values = _at_once_values(key, actor, now, audit_details, body)
+        values.update(
+            p_amount=transfer.amount,
+            p_currency=transfer.currency,
+            p_description=transfer.description,
+            p_transfer_id=transfer.id,
+            p_from=transfer.from_account_id,
+            p_to=transfer.to_account_id,
+        )
+        try:
+            return _stored(_POST_TRANSFER.first(self.conn, values))
+        except DBAPIError as exc:
+            if getattr(exc.orig, "sqlstate", None) == RULE_REFUSED_SQLSTATE:
+                return None  # the second UPDATE refused: the function rolled the first back
+            raise
+
+    def post_movement_at_once(
+        self,
+        key: NewKey,
+        actor: model.Actor,
+        movement: model.Transaction,
+        now: datetime,
+        audit_details: dict[str, Any],
+        body: list[str],
+    ) -> str | None:
+        """As `post_transfer_at_once`, for a deposit or withdrawal (`bank_post_movement`):
+        `movement` is the request (balance_after and created_at are the database's), `body`
+        the response split around balance_after and created_at."""
+        values = _at_once_values(key, actor, now, audit_details, body)
+        values.update(
+            p_amount=movement.amount,
+            p_currency=movement.currency,
+            p_description=movement.description,
+            p_transaction_id=movement.id,
+            p_account=movement.account_id,
+            p_type=movement.type,
+            p_body_middle=body[1],
+        )
+        return _stored(_POST_MOVEMENT.first(self.conn, values))
 
     def transaction(
         self, transaction_id: uuid.UUID, holder_id: uuid.UUID | None
@@ -839,6 +986,18 @@ class Claim:
     revoked: bool
     claimed: bool
     stored: StoredResponse | None
+
+
+@dataclass(frozen=True, slots=True)
+class NewKey:
+    """An idempotency key that a write done in one statement claims and stores itself (`key`
+    None: an unkeyed request), with the row's expiry and whether to purge expired keys."""
+
+    operation: str
+    key: str | None
+    fingerprint: str
+    expires_at: datetime
+    purge: bool
 
 
 def advisory_key(*parts: str) -> int:

@@ -80,6 +80,33 @@ class SqlAlchemyUnitOfWork:
         finally:
             conn.close()
 
+    @property
+    def writes_at_once(self) -> bool:
+        """Whether `at_once` is available: PostgreSQL, where a round trip costs ~0.15 ms of CPU
+        between psycopg and the server (SQLite runs in process and has none to save)."""
+        return self._engine.dialect.name == "postgresql"
+
+    def at_once(self) -> AbstractContextManager[Self]:
+        """The repositories over a connection in autocommit mode: each statement is its own
+        transaction. Only for a statement that does a whole unit of work on the server."""
+        return self._autocommitting()
+
+    @contextmanager
+    def _autocommitting(self) -> Iterator[Self]:
+        conn = self._connect()
+        try:
+            # Set for this checkout only; the pool restores the default level at checkin.
+            conn.execution_options(isolation_level="AUTOCOMMIT")
+            self._bind(conn)
+            try:
+                yield self
+            except DBAPIError as exc:
+                _reraise(exc)
+            finally:
+                self._conn = None
+        finally:
+            conn.close()
+
     def _open(self, *, write: bool) -> Self:
         conn = self._connect()
         try:
@@ -109,6 +136,9 @@ class SqlAlchemyUnitOfWork:
         if write and conn.dialect.name == "postgresql":
             # Append-only rows go to the server together (bank/db/prepared.py, held INSERTs).
             hold_inserts(conn)
+        return self._bind(conn)
+
+    def _bind(self, conn: Connection) -> Self:
         self._conn = conn
         self._committed = False
         self.users = r.Users(conn)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
@@ -30,3 +31,17 @@ def to_json(value: Any) -> Any:
     if isinstance(value, dict):
         return {key: to_json(item) for key, item in value.items()}
     return value
+
+
+_SLOT = "\x00server\x00"  # never in a value: the contract and PostgreSQL refuse NUL in text
+
+
+def template(shown: dict[str, Any], *server_fields: str) -> list[str] | None:
+    """`shown` as compact JSON (as a stored response is), split around the values of
+    `server_fields` (given in `shown`'s order), which the database fills in: one more part than
+    fields. None if a value happened to contain the split marker."""
+    slotted = dict(shown)
+    for name in server_fields:
+        slotted[name] = _SLOT
+    parts = json.dumps(slotted, separators=(",", ":")).split(json.dumps(_SLOT))
+    return parts if len(parts) == len(server_fields) + 1 else None

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from bank.db.uow import DuplicateKey
+from bank.db.repositories import NewKey
+from bank.db.uow import DuplicateKey, RetryableConflict
 from bank.domain import errors
 from bank.domain.model import Actor, Replayable
 from bank.services.common import ensure_token_live, retrying, utcnow
@@ -40,10 +41,30 @@ def request(key: str | None, operation: str, payload: Mapping[str, Any]) -> Idem
 Action = Callable[[UnitOfWork], tuple[int, dict[str, Any]]]
 
 
+# A whole unit of work in one statement: the stored 201 body, or None when it wrote nothing
+# and the general path must decide (see run).
+AtOnce = Callable[[UnitOfWork, NewKey], str | None]
+
+
 def run(
-    uow: UnitOfWork, actor: Actor, req: IdempotencyRequest, action: Action, ttl_hours: int
+    uow: UnitOfWork,
+    actor: Actor,
+    req: IdempotencyRequest,
+    action: Action,
+    ttl_hours: int,
+    at_once: AtOnce | None = None,
 ) -> Replayable:
-    """Run `action` in one write transaction, at most once per (user, operation, key)."""
+    """Run `action` in one write transaction, at most once per (user, operation, key).
+
+    Where the unit of work can (`writes_at_once`, PostgreSQL), `at_once` first tries the
+    common case, a success, as one statement that claims the key, does the work and stores the
+    response on the server. Whatever it cannot answer (a stored or in-flight key, a revoked
+    token, a refused rule, a race) it leaves unwritten, and the general path below runs.
+    """
+    if at_once is not None and uow.writes_at_once:
+        done = _run_at_once(uow, actor, req, at_once, ttl_hours)
+        if done is not None:
+            return done
 
     def attempt() -> Replayable:
         try:
@@ -55,6 +76,25 @@ def run(
             return _replay_only(uow, actor, req)
 
     return retrying(attempt)
+
+
+def _run_at_once(
+    uow: UnitOfWork, actor: Actor, req: IdempotencyRequest, at_once: AtOnce, ttl_hours: int
+) -> Replayable | None:
+    now = utcnow()
+    record = NewKey(
+        operation=req.operation,
+        key=req.key,
+        fingerprint=req.fingerprint,
+        expires_at=now + timedelta(hours=ttl_hours),
+        purge=random.randrange(PURGE_ONE_IN) == 0,  # noqa: S311 - housekeeping, not crypto
+    )
+    try:
+        with uow.at_once() as tx:
+            body = at_once(tx, record)
+    except (DuplicateKey, RetryableConflict):
+        return None  # a race the general path settles (replays the winner, or retries)
+    return None if body is None else Replayable(201, json.loads(body))
 
 
 def _attempt(

@@ -13,10 +13,10 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from bank.db.repositories import AccountState, Posting
+from bank.db.repositories import AccountState, NewKey, Posting
 from bank.db.uow import RetryableConflict
 from bank.domain import errors, model, rules
-from bank.domain.serialize import to_json
+from bank.domain.serialize import template, to_json
 from bank.services import idempotency
 from bank.services.common import (
     audit,
@@ -90,11 +90,33 @@ def post_transaction(
             now,
             "transaction",
             row["id"],
-            {"account_id": str(req.account_id), "amount": req.amount},
+            _movement_audit(req),
         )
         return 201, to_json(_transaction(row))
 
-    return idempotency.run(uow, actor, request, action, ttl_hours)
+    def at_once(tx: UnitOfWork, key: NewKey) -> str | None:
+        now = utcnow()
+        asked = model.Transaction(
+            id=uuid.uuid4(),
+            account_id=req.account_id,
+            type=req.type,
+            amount=req.amount,
+            currency=req.currency,
+            balance_after=0,  # the database fills in the posting's balance and stamp
+            transfer_id=None,
+            description=req.description,
+            created_at=now,
+        )
+        body = template(to_json(asked), "balance_after", "created_at")
+        if body is None:
+            return None
+        return tx.ledger.post_movement_at_once(key, actor, asked, now, _movement_audit(req), body)
+
+    return idempotency.run(uow, actor, request, action, ttl_hours, at_once)
+
+
+def _movement_audit(req: MovementRequest) -> dict[str, Any]:
+    return {"account_id": str(req.account_id), "amount": req.amount}
 
 
 def transfer(
@@ -158,15 +180,35 @@ def transfer(
             now,
             "transfer",
             posted.id,
-            {
-                "from_account_id": str(req.from_account_id),
-                "to_account_id": str(req.to_account_id),
-                "amount": req.amount,
-            },
+            _transfer_audit(req),
         )
         return 201, to_json(posted)
 
-    return idempotency.run(uow, actor, request, action, ttl_hours)
+    def at_once(tx: UnitOfWork, key: NewKey) -> str | None:
+        now = utcnow()
+        asked = model.Transfer(
+            id=uuid.uuid4(),
+            from_account_id=req.from_account_id,
+            to_account_id=req.to_account_id,
+            amount=req.amount,
+            currency=req.currency,
+            description=req.description,
+            created_at=now,  # the database stamps it: the later of the two postings
+        )
+        body = template(to_json(asked), "created_at")
+        if body is None:
+            return None
+        return tx.ledger.post_transfer_at_once(key, actor, asked, now, _transfer_audit(req), body)
+
+    return idempotency.run(uow, actor, request, action, ttl_hours, at_once)
+
+
+def _transfer_audit(req: TransferRequest) -> dict[str, Any]:
+    return {
+        "from_account_id": str(req.from_account_id),
+        "to_account_id": str(req.to_account_id),
+        "amount": req.amount,
+    }
 
 
 def _post_both(

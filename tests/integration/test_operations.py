@@ -147,11 +147,17 @@ def test_migrations_upgrade_and_downgrade_cleanly(
     upgrade(url)
     engine = create_engine(url)
     tables = set(inspect(engine).get_table_names())
+    functions = _bank_functions(engine)
     engine.dispose()
     downgrade(url, "base")
     engine = create_engine(url)
     remaining = set(inspect(engine).get_table_names()) - {"alembic_version"}
+    functions_left = _bank_functions(engine)
     engine.dispose()
+
+    if backend == "postgres":  # the one-statement money movements (SQLite has none)
+        assert functions == {"bank_post_transfer", "bank_post_movement"}
+    assert functions_left == set()
 
     assert {
         "users",
@@ -165,6 +171,14 @@ def test_migrations_upgrade_and_downgrade_cleanly(
         "refresh_tokens",
     } <= tables
     assert remaining == set()
+
+
+def _bank_functions(engine: Any) -> set[str]:
+    if engine.dialect.name != "postgresql":
+        return set()
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT proname FROM pg_proc WHERE proname LIKE 'bank\\_%'"))
+        return {row[0] for row in rows}
 
 
 def test_running_totals_migration_backfills_from_the_ledger(

@@ -1,0 +1,203 @@
+"""On PostgreSQL a successful transfer, deposit or withdrawal is one statement (a server-side
+function in autocommit mode); anything else falls back to the general path. Either way, on both
+databases, the answer and the ledger agree, a refused rule writes nothing, and a retry with the
+key answers the same."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import psycopg
+import pytest
+from starlette.testclient import TestClient
+
+from bank.app import BankApp
+from tests import factories as f
+
+# A description that JSON must escape: quotes, a backslash, a slash, non-ASCII, a control char.
+DESCRIPTION = 'rent "May" \\ 50/50 \u2013 café ☕\t'
+
+
+def _ledger_rows(client: TestClient, owner: f.Customer, account_id: str) -> list[dict[str, Any]]:
+    response = client.get(
+        "/v1/transactions", params={"account_id": account_id, "limit": 100}, headers=owner.headers
+    )
+    assert response.status_code == 200, response.text
+    items: list[dict[str, Any]] = response.json()["data"]
+    return items
+
+
+def _keyed(owner: f.Customer, key: str) -> dict[str, str]:
+    return {**owner.headers, "Idempotency-Key": key}
+
+
+def test_a_transfer_answers_what_the_ledger_then_shows_and_a_retry_repeats_it(
+    client: TestClient,
+) -> None:
+    alice = f.customer(client)
+    source = f.funded_account(client, alice, 1_000)
+    target = f.funded_account(client, alice, 5)
+    body = {
+        "from_account_id": source["id"],
+        "to_account_id": target["id"],
+        "amount": 250,
+        "currency": "USD",
+        "description": DESCRIPTION,
+    }
+
+    first = client.post("/v1/transfers", json=body, headers=_keyed(alice, "one-stmt-t"))
+    retry = client.post("/v1/transfers", json=body, headers=_keyed(alice, "one-stmt-t"))
+
+    assert first.status_code == 201, first.text
+    posted = first.json()
+    assert posted["description"] == DESCRIPTION
+    assert client.get(f"/v1/transfers/{posted['id']}", headers=alice.headers).json() == posted
+    assert (retry.status_code, retry.json()) == (201, posted)
+    assert retry.headers["Idempotent-Replayed"] == "true"
+    out, into = (
+        _ledger_rows(client, alice, source["id"])[-1],
+        _ledger_rows(client, alice, target["id"])[-1],
+    )
+    assert (out["type"], out["balance_after"], out["transfer_id"]) == (
+        "transfer_out",
+        750,
+        posted["id"],
+    )
+    assert (into["type"], into["balance_after"], into["transfer_id"]) == (
+        "transfer_in",
+        255,
+        posted["id"],
+    )
+    assert posted["created_at"] == max(out["created_at"], into["created_at"])
+    assert f.balance(client, alice, source["id"]) == 750
+    assert f.balance(client, alice, target["id"]) == 255
+
+
+@pytest.mark.parametrize(
+    ("kind", "amount", "after"), [("deposit", 40, 140), ("withdrawal", 30, 70)]
+)
+def test_a_movement_answers_what_the_ledger_then_shows_and_a_retry_repeats_it(
+    client: TestClient, kind: str, amount: int, after: int
+) -> None:
+    alice = f.customer(client)
+    account = f.funded_account(client, alice, 100)
+    body = {
+        "account_id": account["id"],
+        "type": kind,
+        "amount": amount,
+        "currency": "USD",
+        "description": DESCRIPTION,
+    }
+    key = f"one-stmt-{kind}"
+
+    first = client.post("/v1/transactions", json=body, headers=_keyed(alice, key))
+    retry = client.post("/v1/transactions", json=body, headers=_keyed(alice, key))
+
+    assert first.status_code == 201, first.text
+    posted = first.json()
+    assert (posted["type"], posted["amount"], posted["balance_after"]) == (kind, amount, after)
+    assert posted["transfer_id"] is None
+    assert client.get(f"/v1/transactions/{posted['id']}", headers=alice.headers).json() == posted
+    assert (retry.status_code, retry.json()) == (201, posted)
+    assert f.balance(client, alice, account["id"]) == after
+
+
+def _accounts_both_sides_of(
+    client: TestClient, owner: f.Customer, pivot: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Two of the owner's accounts: one whose id sorts below `pivot`, one above."""
+    below = above = None
+    while below is None or above is None:
+        created = f.account(client, owner)
+        if uuid.UUID(created["id"]) < uuid.UUID(pivot):
+            below = below or created
+        else:
+            above = above or created
+    return below, above
+
+
+@pytest.mark.parametrize("target_side", ["below", "above"])
+@pytest.mark.parametrize(
+    ("refusal", "code", "status"),
+    [("insufficient", "insufficient_funds", 409), ("frozen", "account_not_active", 409)],
+)
+def test_a_transfer_refused_on_either_account_writes_nothing(
+    client: TestClient, target_side: str, refusal: str, code: str, status: int
+) -> None:
+    # Rows are locked in id order, so the refused account is the first or the second updated.
+    alice = f.customer(client)
+    source = f.funded_account(client, alice, 100)
+    below, above = _accounts_both_sides_of(client, alice, source["id"])
+    target = below if target_side == "below" else above
+    f.deposit(client, alice, target["id"], 7)
+    if refusal == "frozen":
+        frozen = client.patch(
+            f"/v1/accounts/{target['id']}", json={"status": "frozen"}, headers=alice.headers
+        )
+        assert frozen.status_code == 200
+    amount = 500 if refusal == "insufficient" else 10
+    key = f"refused-{refusal}-{target_side}"
+
+    first = f.transfer(client, alice, source["id"], target["id"], amount, key=key)
+    retry = f.transfer(client, alice, source["id"], target["id"], amount, key=key)
+
+    assert (first.status_code, f.error_code(first)) == (status, code)
+    assert (retry.status_code, f.error_code(retry)) == (status, code)
+    assert retry.json()["error"]["message"] == first.json()["error"]["message"]
+    assert [len(_ledger_rows(client, alice, a["id"])) for a in (source, target)] == [1, 1]
+    seen = client.get(f"/v1/accounts/{source['id']}", headers=alice.headers).json()
+    assert seen["balance"] == 100
+    seen = client.get(f"/v1/accounts/{target['id']}", headers=alice.headers).json()
+    assert seen["balance"] == 7
+
+
+def test_an_over_draw_writes_nothing_and_its_key_answers_the_same(client: TestClient) -> None:
+    alice = f.customer(client)
+    account = f.funded_account(client, alice, 100)
+
+    first = f.withdraw(client, alice, account["id"], 101, key="over-draw")
+    retry = f.withdraw(client, alice, account["id"], 101, key="over-draw")
+
+    assert (first.status_code, f.error_code(first)) == (409, "insufficient_funds")
+    assert (retry.status_code, f.error_code(retry)) == (409, "insufficient_funds")
+    assert retry.json()["error"]["details"] == first.json()["error"]["details"]
+    assert len(_ledger_rows(client, alice, account["id"])) == 1
+    assert f.balance(client, alice, account["id"]) == 100
+
+
+def test_postgres_moves_money_in_one_statement_and_no_transaction_block(
+    app: BankApp, client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if app.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs in process: no round trips to save")
+    alice = f.customer(client)
+    source = f.funded_account(client, alice, 1_000)
+    target = f.account(client, alice)
+    f.transfer(client, alice, source["id"], target["id"], 1)  # the token is verified and cached
+    sent: list[str] = []
+    commits: list[int] = []
+    execute, commit = psycopg.Cursor.execute, psycopg.Connection.commit
+
+    def counting_execute(self: psycopg.Cursor[Any], query: Any, *args: Any, **kw: Any) -> Any:
+        sent.append(str(query))
+        return execute(self, query, *args, **kw)
+
+    def counting_commit(self: psycopg.Connection[Any]) -> None:
+        commits.append(1)
+        commit(self)
+
+    monkeypatch.setattr(psycopg.Cursor, "execute", counting_execute)
+    monkeypatch.setattr(psycopg.Connection, "commit", counting_commit)
+
+    moved = [
+        f.transfer(client, alice, source["id"], target["id"], 10, key="one-round-trip-t"),
+        f.deposit(client, alice, source["id"], 10, key="one-round-trip-d"),
+        f.withdraw(client, alice, source["id"], 10, key="one-round-trip-w"),
+    ]
+
+    assert [r.status_code for r in moved] == [201, 201, 201]
+    assert len(sent) == 3, sent
+    assert "bank_post_transfer" in sent[0]
+    assert all("bank_post_movement" in query for query in sent[1:])
+    assert commits == []  # autocommit: each statement is its own transaction
