@@ -10,14 +10,18 @@ from uuid import UUID
 
 
 def timestamp(value: datetime) -> str:
-    """RFC 3339 in UTC with microseconds; the year is always four digits (strftime's %Y is not
-    zero-padded below 1000)."""
-    utc = value.astimezone(UTC)
-    return f"{utc.year:04d}-{utc:%m-%dT%H:%M:%S.%f}Z"
+    """RFC 3339 in UTC with microseconds (`isoformat` always pads the year to four digits)."""
+    return value.astimezone(UTC).isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 def to_json(value: Any) -> Any:
-    """Dataclasses, UUIDs and datetimes to JSON-ready values."""
+    """Dataclasses, UUIDs and datetimes to JSON-ready values.
+
+    Every response body passes through here (a statement page is ~100 values), so the common
+    types are looked up by exact type; subclasses take the general checks below."""
+    convert = _BY_TYPE.get(type(value))
+    if convert is not None:
+        return convert(value)
     if isinstance(value, datetime):
         return timestamp(value)
     if isinstance(value, UUID):
@@ -25,12 +29,41 @@ def to_json(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_json(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        _BY_TYPE[type(value)] = _dataclass  # one entry per dataclass: the models are few
+        return _dataclass(value)
     if isinstance(value, list | tuple):
         return [to_json(item) for item in value]
     if isinstance(value, dict):
         return {key: to_json(item) for key, item in value.items()}
     return value
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _dataclass(value: Any) -> dict[str, Any]:
+    kind = type(value)
+    names = _FIELDS.get(kind)
+    if names is None:
+        names = _FIELDS[kind] = tuple(field.name for field in dataclasses.fields(value))
+    return {name: to_json(getattr(value, name)) for name in names}
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+_BY_TYPE: dict[type, Any] = {
+    str: _same,
+    int: _same,
+    bool: _same,
+    float: _same,
+    type(None): _same,
+    datetime: timestamp,
+    UUID: str,
+    date: date.isoformat,
+    list: lambda items: [to_json(item) for item in items],
+    tuple: lambda items: [to_json(item) for item in items],
+    dict: lambda mapping: {key: to_json(item) for key, item in mapping.items()},
+}
 
 
 _SLOT = "\x00server\x00"  # never in a value: the contract and PostgreSQL refuse NUL in text
