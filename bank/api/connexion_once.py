@@ -19,11 +19,17 @@ from typing import Any
 
 import connexion.decorators.parameter as parameter_module
 import connexion.security as security_module
-from connexion import AsyncApp
+from connexion import AsyncApp, utils
 from connexion.apps.asynchronous import AsyncApi, AsyncOperation
 from connexion.context import receive, scope
 from connexion.decorators import StarletteDecorator
+from connexion.middleware.request_validation import (
+    RequestValidationAPI,
+    RequestValidationMiddleware,
+    RequestValidationOperation,
+)
 from connexion.operations import AbstractOperation
+from starlette.types import Receive, Scope, Send
 
 
 class _OnceDecorator(StarletteDecorator):  # type: ignore[misc]  # Connexion is untyped
@@ -57,9 +63,92 @@ class _OnceApi(AsyncApi):  # type: ignore[misc]  # Connexion is untyped
         )
 
 
+class _OnceRequestValidation(RequestValidationOperation):  # type: ignore[misc]  # untyped
+    """Connexion's request validation with its per-operation parts built once.
+
+    Per request, the stock `__call__` builds two URI parsers, a parameter validator and a body
+    validator and derives the body definition four times, all from the operation alone. The
+    validators keep only that configuration (a request's state lives in locals of `validate`
+    and `wrap_receive`), so one of each per operation (and per body media type and encoding)
+    serves every request. The steps and their order are the stock ones.
+    """
+
+    @functools.cached_property
+    def _parameter_validator(self) -> Any:
+        operation = self._operation
+        return self._validator_map["parameter"](
+            operation.parameters,
+            uri_parser=operation._uri_parser_class(
+                operation.parameters, operation.body_definition()
+            ),
+            strict_validation=self.strict_validation,
+            security_query_params=self.security_query_params,
+        )
+
+    @functools.cached_property
+    def _body_validators(self) -> dict[tuple[str, str], Any]:
+        return {}
+
+    def _body_validator(self, mime_type: str, encoding: str) -> Any:
+        found = self._body_validators.get((mime_type, encoding), _UNBUILT)
+        if found is _UNBUILT:
+            found = self._body_validators[(mime_type, encoding)] = self._build_body_validator(
+                mime_type, encoding
+            )
+        return found
+
+    def _build_body_validator(self, mime_type: str, encoding: str) -> Any:
+        operation = self._operation
+        schema = operation.body_schema(mime_type)
+        if not schema:
+            return None
+        body_validator = self._validator_map["body"].get(mime_type)
+        if body_validator is None:  # Connexion skips validation for such a media type
+            return None
+        return body_validator(
+            schema=schema,
+            required=operation.request_body.get("required", False),
+            nullable=utils.is_nullable(operation.body_definition(mime_type)),
+            encoding=encoding,
+            strict_validation=self.strict_validation,
+            uri_parser=operation.uri_parser_class(
+                operation.parameters, operation.body_definition()
+            ),
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self._parameter_validator.validate(scope)
+        mime_type, encoding = self.extract_content_type(scope["headers"])
+        self.validate_mime_type(mime_type)
+        validator = self._body_validator(mime_type, encoding)
+        if validator is not None:
+            receive, scope = await validator.wrap_receive(receive, scope=scope)
+        await self.next_app(scope, receive, send)
+
+
+_UNBUILT = object()
+
+
+class _OnceRequestValidationApi(RequestValidationAPI):  # type: ignore[misc]  # untyped
+    def make_operation(self, operation: AbstractOperation) -> RequestValidationOperation:
+        return _OnceRequestValidation(
+            self.next_app,
+            operation=operation,
+            strict_validation=self.strict_validation,
+            validator_map=self.validator_map,
+        )
+
+
+class _OnceRequestValidationMiddleware(RequestValidationMiddleware):  # type: ignore[misc]
+    api_cls = _OnceRequestValidationApi
+
+
 def install(app: AsyncApp) -> None:
-    """Call before `add_api`: the app's operations are then built by `_OnceApi`."""
+    """Call before `add_api`: the app's operations are then built by `_OnceApi`, and its
+    request validation by `_OnceRequestValidation`."""
     app._middleware_app.api_cls = _OnceApi  # no public hook for the API class
+    stack = app.middleware.middlewares  # nor for the validation middleware's
+    stack[stack.index(RequestValidationMiddleware)] = _OnceRequestValidationMiddleware
     # Pure functions of a function object / a name, called per request by Connexion.
     if not hasattr(security_module.inspect_function_arguments, "cache_info"):
         security_module.inspect_function_arguments = functools.cache(
