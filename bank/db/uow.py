@@ -86,6 +86,17 @@ class SqlAlchemyUnitOfWork:
         between psycopg and the server (SQLite runs in process and has none to save)."""
         return self._engine.dialect.name == "postgresql"
 
+    def independent_reads(self) -> AbstractContextManager[Self]:
+        """Reads whose statements need not agree with each other (a token check and one row).
+        On PostgreSQL each statement runs alone in autocommit mode: no BEGIN and ROLLBACK round
+        trips, no isolation level to set and reset. On SQLite, as `with uow:`."""
+        return self._autocommitting() if self.writes_at_once else self._reading()
+
+    @contextmanager
+    def _reading(self) -> Iterator[Self]:
+        with self:
+            yield self
+
     def at_once(self) -> AbstractContextManager[Self]:
         """The repositories over a connection in autocommit mode: each statement is its own
         transaction. Only for a statement that does a whole unit of work on the server."""

@@ -68,7 +68,7 @@ def _target_holder(tx: UnitOfWork, actor: model.Actor, requested: UUID | None) -
 
 
 def get_account(uow: UnitOfWork, actor: model.Actor, account_id: UUID) -> model.Account:
-    with uow:
+    with uow.independent_reads():
         ensure_token_live(uow, actor)
         account = uow.accounts.get(account_id, owner_scope(actor))
     if account is None:

@@ -101,7 +101,7 @@ def _new_card(tx: UnitOfWork, account_id: UUID, type_: str, policy: CardPolicy) 
 
 
 def get_card(uow: UnitOfWork, actor: model.Actor, card_id: UUID) -> model.Card:
-    with uow:
+    with uow.independent_reads():
         ensure_token_live(uow, actor)
         card = uow.cards.get(card_id, owner_scope(actor))
     if card is None:

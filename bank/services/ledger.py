@@ -331,7 +331,7 @@ def _transaction(row: dict[str, Any]) -> model.Transaction:
 
 
 def get_transaction(uow: UnitOfWork, actor: model.Actor, transaction_id: UUID) -> model.Transaction:
-    with uow:
+    with uow.independent_reads():
         ensure_token_live(uow, actor)
         found = uow.ledger.transaction(transaction_id, owner_scope(actor))
     if found is None:
@@ -348,7 +348,7 @@ def list_transactions(
 
 
 def get_transfer(uow: UnitOfWork, actor: model.Actor, transfer_id: UUID) -> model.Transfer:
-    with uow:
+    with uow.independent_reads():
         ensure_token_live(uow, actor)
         found = uow.ledger.transfer(transfer_id, owner_scope(actor))
     if found is None:

@@ -272,7 +272,7 @@ def logout(uow: UnitOfWork, actor: model.Actor, policy: AuthPolicy) -> None:
 
 
 def me(uow: UnitOfWork, actor: model.Actor) -> model.Me:
-    with uow:
+    with uow.independent_reads():
         ensure_token_live(uow, actor)
         found = uow.users.get(actor.user_id)
         holder = uow.holders.for_user(actor.user_id)
@@ -283,7 +283,7 @@ def me(uow: UnitOfWork, actor: model.Actor) -> model.Me:
 
 
 def get_holder(uow: UnitOfWork, actor: model.Actor, holder_id: UUID) -> model.AccountHolder:
-    with uow:
+    with uow.independent_reads():
         ensure_token_live(uow, actor)
         holder = uow.holders.get(holder_id)
     scope = owner_scope(actor)

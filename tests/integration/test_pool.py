@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
+from typing import Any
 
 import anyio
+import psycopg
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
+from starlette.testclient import TestClient
 
 from bank.app import create_app
 from bank.db.engine import make_engine
@@ -102,6 +106,64 @@ def test_reads_see_one_snapshot_and_writes_stay_read_committed(db_url: str, back
                 assert uow.accounts.conn.execute(level).scalar_one() == "read committed"
     finally:
         engine.dispose()
+
+
+def test_autocommit_units_of_work_hand_the_pool_back_a_transactional_connection(
+    db_url: str, backend: str
+) -> None:
+    if backend != "postgres":
+        pytest.skip("SQLite reads and writes always run in a transaction")
+    engine = make_engine(db_url, pool_size=1)  # every unit of work gets the same connection
+    # now() is when the transaction started; statement_timestamp() when the statement did.
+    alone_in_its_transaction = text("SELECT statement_timestamp() = now()")
+    action = f"autocommit-{uuid.uuid4().hex[:8]}"
+    try:
+        uow = SqlAlchemyUnitOfWork(engine)
+        for alone in (uow.independent_reads, uow.at_once):
+            with alone():
+                uow.accounts.conn.execute(text("SELECT 1"))
+                assert uow.accounts.conn.execute(alone_in_its_transaction).scalar_one() is True
+            with pytest.raises(RuntimeError), uow.write():
+                uow.audit.record(action=action, outcome="success", now=datetime.now(UTC))
+                uow.accounts.conn.execute(text("SELECT 1"))  # the held row goes first
+                raise RuntimeError("roll back")
+            with uow:
+                level = uow.accounts.conn.execute(text("SHOW transaction_isolation"))
+                assert level.scalar_one() == "repeatable read"
+                assert uow.accounts.conn.execute(alone_in_its_transaction).scalar_one() is False
+        with engine.connect() as conn:
+            left = conn.execute(
+                text("SELECT count(*) FROM audit_events WHERE action = :a"), {"a": action}
+            )
+            assert left.scalar_one() == 0  # both write transactions rolled back
+    finally:
+        engine.dispose()
+
+
+def test_postgres_reads_one_row_in_two_statements_and_no_transaction_block(
+    client: TestClient, backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if backend != "postgres":
+        pytest.skip("SQLite runs in process: no round trips to save")
+    owner = f.customer(client)
+    account = f.account(client, owner)
+    client.get(f"/v1/accounts/{account['id']}", headers=owner.headers)  # warm: token, pool
+    seen: list[tuple[str, psycopg.pq.TransactionStatus]] = []
+    execute = psycopg.Cursor.execute
+
+    def recording(self: psycopg.Cursor[Any], query: Any, *args: Any, **kw: Any) -> Any:
+        result = execute(self, query, *args, **kw)
+        seen.append((str(query), self.connection.info.transaction_status))
+        return result
+
+    monkeypatch.setattr(psycopg.Cursor, "execute", recording)
+
+    response = client.get(f"/v1/accounts/{account['id']}", headers=owner.headers)
+
+    assert response.status_code == 200
+    assert len(seen) == 2, seen  # the revocation check and the account
+    assert "revoked_tokens" in seen[0][0] and "FROM accounts" in seen[1][0]
+    assert {status for _, status in seen} == {psycopg.pq.TransactionStatus.IDLE}
 
 
 def test_handler_threads_leave_the_event_loop_a_connection(make_client: AppFactory) -> None:
