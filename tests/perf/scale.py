@@ -427,34 +427,57 @@ def query_plans(url: str, subject: Subject) -> str:
             if name != section:
                 out += [f"## {name}", ""]
                 section = name
-            if "INSERT" in statement.upper():
+            if "INSERT" in statement.upper() or "bank_post_" in statement:
                 params = _fresh(params)  # noqa: PLW2901 - explain a fresh row
             trans = conn.begin()
             try:
-                rows = conn.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + statement, params).all()
+                if "bank_post_" in statement:
+                    plans = _nested_plans(conn, statement, params)
+                else:
+                    explain = "EXPLAIN (ANALYZE, BUFFERS) " + statement
+                    plans = ["\n".join(r[0] for r in conn.exec_driver_sql(explain, params))]
             finally:
                 trans.rollback()
-            out += [
-                "```sql",
-                " ".join(statement.split()),
-                "```",
-                "```",
-                *(r[0] for r in rows),
-                "```",
-                "",
-            ]
+            out += ["```sql", " ".join(statement.split()), "```"]
+            if len(plans) > 1:
+                out += ["", "The statements inside the function (auto_explain, nested):", ""]
+            for plan in plans:
+                out += ["```", plan, "```"]
+            out.append("")
     engine.dispose()
     return "\n".join(out)
 
 
+def _nested_plans(conn: Any, statement: str, params: Any) -> list[str]:
+    """A one-statement write's own plans: auto_explain logs each statement the function runs,
+    with ANALYZE and BUFFERS, and `client_min_messages = log` sends them to this session."""
+    notices: list[str] = []
+    dbapi = conn.connection.dbapi_connection
+    dbapi.add_notice_handler(lambda notice: notices.append(notice.message_primary or ""))
+    for setting in (
+        "LOAD 'auto_explain'",
+        "SET LOCAL auto_explain.log_min_duration = 0",
+        "SET LOCAL auto_explain.log_nested_statements = on",
+        "SET LOCAL auto_explain.log_analyze = on",
+        "SET LOCAL auto_explain.log_buffers = on",
+        "SET LOCAL client_min_messages = log",
+    ):
+        conn.exec_driver_sql(setting)
+    body = conn.exec_driver_sql(statement, params).scalar_one()
+    if body is None:
+        raise RuntimeError("the function did not post: its plans would show only the checks")
+    return [notice.strip() for notice in notices if "Query Text" in notice]
+
+
 def _fresh(params: dict[str, Any]) -> dict[str, Any]:
-    """The same INSERT again without colliding with the committed row's unique keys."""
+    """The same INSERT (or one-statement write) again without colliding with the committed
+    row's unique keys."""
     fresh = dict(params)
     for name, value in params.items():
         column = re.sub(r"^h\d+_\d+_", "", name)  # held INSERTs prefix each row's names
-        if column == "id":
+        if column in ("id", "p_transfer_id", "p_transaction_id"):
             fresh[name] = uuid.uuid4()
-        elif column == "key":
+        elif column in ("key", "p_key"):
             fresh[name] = f"explain-{os.urandom(4).hex()}"
         elif column == "seq":
             fresh[name] = value + 10**9
