@@ -3,7 +3,9 @@
 The key row is written in the same transaction as the effect, so a crash or rollback leaves no
 key and a retry is safe. Business errors are stored too and replayed (in a second transaction,
 after the failed effect rolled back; a retry that committed in between wins); validation errors
-are not.
+are not. On PostgreSQL a money movement's success may instead be claimed, done and stored by one
+server-side statement (`run`'s `at_once`), under the same advisory lock and unique key; all
+else comes here.
 """
 
 from __future__ import annotations
