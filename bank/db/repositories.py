@@ -434,6 +434,7 @@ _DEBIT = Prepared(_DEBIT_STATEMENT)
 _CREDIT_ANY = Prepared(_CREDIT_STATEMENT)
 _CREDIT_OWNED = Prepared(_CREDIT_STATEMENT.where(_acc.holder_id == bindparam("p_holder")))
 _TRANSFER_INSERT = Prepared.insert_every_column(m.transfers)
+_TRANSACTION_INSERT = Prepared.insert_every_column(m.transactions)
 # The parameters of the one-statement functions, in their order, with their types.
 _AT_ONCE_PARAMETERS: tuple[tuple[str, TypeEngine[Any]], ...] = (
     ("p_user", Uuid()),
@@ -518,7 +519,6 @@ def _stored(row: tuple[Any, ...] | None) -> str | None:
 
 # The function's "a rule refused the second account" (rolled back; the general path explains).
 RULE_REFUSED_SQLSTATE = "BK001"
-_TRANSACTION_INSERT = Prepared.insert_every_column(m.transactions)
 
 
 class Ledger(Repository):

@@ -453,17 +453,24 @@ def _nested_plans(conn: Any, statement: str, params: Any) -> list[str]:
     with ANALYZE and BUFFERS, and `client_min_messages = log` sends them to this session."""
     notices: list[str] = []
     dbapi = conn.connection.dbapi_connection
-    dbapi.add_notice_handler(lambda notice: notices.append(notice.message_primary or ""))
-    for setting in (
-        "LOAD 'auto_explain'",
-        "SET LOCAL auto_explain.log_min_duration = 0",
-        "SET LOCAL auto_explain.log_nested_statements = on",
-        "SET LOCAL auto_explain.log_analyze = on",
-        "SET LOCAL auto_explain.log_buffers = on",
-        "SET LOCAL client_min_messages = log",
-    ):
-        conn.exec_driver_sql(setting)
-    body = conn.exec_driver_sql(statement, params).scalar_one()
+
+    def collect(notice: Any) -> None:
+        notices.append(notice.message_primary or "")
+
+    dbapi.add_notice_handler(collect)
+    try:
+        for setting in (
+            "LOAD 'auto_explain'",
+            "SET LOCAL auto_explain.log_min_duration = 0",
+            "SET LOCAL auto_explain.log_nested_statements = on",
+            "SET LOCAL auto_explain.log_analyze = on",
+            "SET LOCAL auto_explain.log_buffers = on",
+            "SET LOCAL client_min_messages = log",
+        ):
+            conn.exec_driver_sql(setting)
+        body = conn.exec_driver_sql(statement, params).scalar_one()
+    finally:
+        dbapi.remove_notice_handler(collect)  # the pooled connection outlives this explain
     if body is None:
         raise RuntimeError("the function did not post: its plans would show only the checks")
     return [notice.strip() for notice in notices if "Query Text" in notice]
