@@ -13,16 +13,20 @@ integration suite and the fuzzer exercise every operation through this path.
 
 from __future__ import annotations
 
+import copy
 import functools
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import connexion.decorators.parameter as parameter_module
 import connexion.security as security_module
 from connexion import AsyncApp, utils
 from connexion.apps.asynchronous import AsyncApi, AsyncOperation
-from connexion.context import receive, scope
+from connexion.context import _context, _operation, _receive, _scope
 from connexion.decorators import StarletteDecorator
+from connexion.decorators.parameter import AsyncParameterDecorator
+from connexion.lifecycle import ConnexionRequest
 from connexion.middleware.request_validation import (
     RequestValidationAPI,
     RequestValidationMiddleware,
@@ -31,9 +35,125 @@ from connexion.middleware.request_validation import (
 from connexion.operations import AbstractOperation
 from starlette.types import Receive, Scope, Send
 
+from bank.api.validation import PARSED_BODY
+
+_UNBUILT = object()
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """What the handler's arguments need from the operation, for one request media type."""
+
+    path: dict[str, tuple[str, dict[str, Any]]]  # name -> (argument, definition)
+    query: dict[str, dict[str, Any]]  # name -> definition
+    query_defaults: dict[str, Any]
+    body_argument: str | None  # None: the handler takes no body
+    body_nullable: bool
+    body_default: Any
+
+
+class _OnceParameters(AsyncParameterDecorator):  # type: ignore[misc]  # Connexion is untyped
+    """Connexion's parameter decorator with the operation's definitions read once (see the
+    module docstring). Forms, TRACE and `**kwargs` handlers keep the stock path."""
+
+    def __call__(self, function: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
+        stock = super().__call__(function)
+        unwrapped = parameter_module.unwrap_decorators(function)
+        arguments, has_kwargs = parameter_module.inspect_function_arguments(unwrapped)
+        wanted = frozenset(arguments)
+        plans: dict[tuple[Any, str], _Plan | None] = {}
+
+        @functools.wraps(function)
+        async def wrapper(request: ConnexionRequest) -> Any:
+            operation = _operation.get()
+            mimetype = request.mimetype
+            key = (operation, mimetype)
+            if key not in plans:
+                plans[key] = self._plan(operation, mimetype, wanted, has_kwargs)
+            plan = plans[key]
+            if plan is None:
+                return await stock(request)
+            kwargs = self._arguments(plan, request, wanted)
+            if plan.body_argument is not None:
+                kwargs[plan.body_argument] = await self._body(plan, request)
+            context = _context.get()
+            for key, value in context.items():
+                if key in wanted:
+                    kwargs[key] = value
+            if parameter_module.CONTEXT_NAME in wanted:
+                kwargs[parameter_module.CONTEXT_NAME] = context
+            return await function(**kwargs)
+
+        return wrapper
+
+    def _plan(
+        self, operation: Any, mimetype: str, wanted: frozenset[str], has_kwargs: bool
+    ) -> _Plan | None:
+        if (
+            has_kwargs
+            or mimetype in parameter_module.FORM_CONTENT_TYPES
+            or operation.method.upper() == "TRACE"
+        ):
+            return None
+        sanitize = self.sanitize_fn
+        path = {
+            p["name"]: (sanitize(p["name"]), p) for p in operation.parameters if p["in"] == "path"
+        }
+        query = {p["name"]: p for p in operation.parameters if p["in"] == "query"}
+        body_argument = None
+        if operation.is_request_body_defined and wanted:
+            name = sanitize(operation.body_name(mimetype))
+            body_argument = name if name in wanted else None
+        schema = operation.body_schema(mimetype) if body_argument is not None else {}
+        return _Plan(
+            path=path,
+            query=query,
+            query_defaults=parameter_module._get_query_defaults(query),
+            body_argument=body_argument,
+            body_nullable=utils.is_nullable(schema),
+            body_default=schema.get("default", {}),
+        )
+
+    def _arguments(
+        self, plan: _Plan, request: ConnexionRequest, wanted: frozenset[str]
+    ) -> dict[str, Any]:
+        """Path and query arguments, converted as Connexion's `get_arguments` does."""
+        sanitize = self.sanitize_fn
+        convert = parameter_module._get_val_from_param
+        kwargs: dict[str, Any] = {}
+        for name, value in request.path_params.items():
+            found = plan.path.get(name)
+            if found is None:  # a path value the spec does not define: passed as it is
+                kwargs[sanitize(name)] = value
+            else:
+                kwargs[found[0]] = convert(value, found[1])
+        if plan.query:
+            merged = utils.deep_merge(copy.deepcopy(plan.query_defaults), request.query_params)
+            for name, value in merged.items():
+                argument = sanitize(name)
+                if argument in wanted and name in plan.query:
+                    kwargs[argument] = convert(value, plan.query[name])
+        return kwargs
+
+    @staticmethod
+    async def _body(plan: _Plan, request: ConnexionRequest) -> Any:
+        extensions = request.scope.get("extensions") or {}
+        body = extensions.get(PARSED_BODY, _UNBUILT)
+        if body is _UNBUILT:  # no JSON body validator ran: read it as Connexion does
+            body = await request.get_body()
+        if plan.body_nullable and utils.is_null(body):
+            return None
+        if body is None:
+            return copy.deepcopy(plan.body_default)
+        return body
+
 
 class _OnceDecorator(StarletteDecorator):  # type: ignore[misc]  # Connexion is untyped
     """StarletteDecorator with the decoration and the URI parser built once per operation."""
+
+    @property
+    def _parameter_decorator_cls(self) -> type[AsyncParameterDecorator]:
+        return _OnceParameters
 
     def __call__(self, function: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
         decorated = self.decorate(function)
@@ -43,7 +163,11 @@ class _OnceDecorator(StarletteDecorator):  # type: ignore[misc]  # Connexion is 
         async def wrapper(*_: Any, **__: Any) -> Any:
             if not parser:
                 parser.append(self.uri_parser)
-            request = self.framework.get_request(uri_parser=parser[0], scope=scope, receive=receive)
+            # The context's own scope and receive, not their proxies: the request reads them
+            # many times.
+            request = self.framework.get_request(
+                uri_parser=parser[0], scope=_scope.get(), receive=_receive.get()
+            )
             return await decorated(request)
 
         return wrapper
@@ -124,9 +248,6 @@ class _OnceRequestValidation(RequestValidationOperation):  # type: ignore[misc] 
         if validator is not None:
             receive, scope = await validator.wrap_receive(receive, scope=scope)
         await self.next_app(scope, receive, send)
-
-
-_UNBUILT = object()
 
 
 class _OnceRequestValidationApi(RequestValidationAPI):  # type: ignore[misc]  # untyped

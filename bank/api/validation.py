@@ -26,6 +26,8 @@ from connexion.utils import is_nullable
 from connexion.validators import VALIDATOR_MAP, JSONRequestBodyValidator, ParameterValidator
 from jsonschema import Draft4Validator, ValidationError
 
+PARSED_BODY = "bank.parsed_body"  # scope["extensions"] key: the body as parsed and validated
+
 # Built once per schema object. Connexion keeps the operation's schemas for the app's lifetime;
 # the identity check guards against a reused id() after a schema was freed.
 _BUILT: dict[int, tuple[dict[str, Any], Any]] = {}
@@ -104,7 +106,13 @@ class CachedJSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]  
 
     async def _parse(self, stream: AsyncGenerator[bytes, None], scope: Any) -> Any:
         body = b"".join([message async for message in stream]).decode(self._encoding)
-        return parse_json(body) if body else None
+        parsed = parse_json(body) if body else None
+        # The handler's arguments take this document rather than parsing the bytes again
+        # (bank.api.connexion_once); a body that fails validation never reaches a handler.
+        extensions = scope.get("extensions")
+        if extensions is not None:
+            extensions[PARSED_BODY] = parsed
+        return parsed
 
     def _validate(self, body: Any) -> dict[str, Any] | None:
         if not self._nullable and body is None:

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import copy
+import functools
+import importlib
+import inspect
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from unittest.mock import ANY
 
 import pytest
 from connexion.decorators import StarletteDecorator
 from starlette.testclient import TestClient
 
+from bank.api import connexion_once
 from bank.api.validation import CachedJSONBodyValidator, NamingParameterValidator
-from bank.app import create_app
+from bank.app import create_app, load_spec
 from bank.db.migrations import upgrade
 from tests import factories as f
 from tests.conftest import make_settings
@@ -113,3 +119,138 @@ def test_request_validators_are_built_once_per_operation_and_keep_no_request_sta
     assert listed.status_code == 200
     # create_transaction and list_transactions: one parameter validator each, one body validator.
     assert validators_built == {"NamingParameterValidator": 2, "CachedJSONBodyValidator": 1}
+
+
+HANDLER_MODULES = (
+    "bank.api.account_holders",
+    "bank.api.accounts",
+    "bank.api.auth",
+    "bank.api.cards",
+    "bank.api.health",
+    "bank.api.statements",
+    "bank.api.transactions",
+    "bank.api.transfers",
+)
+
+
+def _operation_ids() -> set[str]:
+    return {
+        operation["operationId"]
+        for item in load_spec()["paths"].values()
+        for operation in item.values()
+        if isinstance(operation, dict) and "operationId" in operation
+    }
+
+
+@pytest.fixture
+def received(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict[str, Any]]]:
+    """Every handler call as (operationId, its keyword arguments), in order."""
+    calls: list[tuple[str, dict[str, Any]]] = []
+    for module_name in HANDLER_MODULES:
+        module = importlib.import_module(module_name)
+        for name in _operation_ids():
+            handler = getattr(module, name, None)
+            if handler is None:
+                continue
+            if inspect.iscoroutinefunction(handler):
+
+                @functools.wraps(handler)
+                async def spy(*args: Any, _handler: Any = handler, **kwargs: Any) -> Any:
+                    calls.append((_handler.__name__, copy.deepcopy(kwargs)))
+                    return await _handler(*args, **kwargs)
+
+            else:
+
+                @functools.wraps(handler)
+                def spy(*args: Any, _handler: Any = handler, **kwargs: Any) -> Any:
+                    calls.append((_handler.__name__, copy.deepcopy(kwargs)))
+                    return _handler(*args, **kwargs)
+
+            monkeypatch.setattr(module, name, spy)
+    return calls
+
+
+def _every_operation(client: TestClient, ids: dict[str, Any]) -> None:
+    """Requests whose arguments do not depend on earlier answers: path, query (given, partly
+    given, absent: defaults), bodies with and without optional fields, an empty body."""
+    owner = ids["owner"]
+    h = owner.headers
+    a, b = ids["a"], ids["b"]
+    client.get("/v1/health/live")
+    client.get("/v1/health")
+    client.post("/v1/auth/signup", json=f.signup_body(email="same-twice@example.com"))
+    client.post("/v1/auth/login", json={"email": owner.email, "password": f.PASSWORD})
+    client.post("/v1/auth/refresh", json={"refresh_token": "not-a-token"})
+    client.get("/v1/auth/me", headers=h)
+    client.get("/v1/account-holders", headers=h)
+    client.get("/v1/account-holders", params={"limit": 5, "offset": 1}, headers=h)
+    client.get(f"/v1/account-holders/{owner.holder_id}", headers=h)
+    client.post("/v1/accounts", json={"type": "savings", "currency": "EUR"}, headers=h)
+    client.get("/v1/accounts", params={"limit": "3"}, headers=h)
+    client.get(f"/v1/accounts/{a}", headers=h)
+    client.patch(f"/v1/accounts/{b}", json={"status": "active"}, headers=h)
+    movement = {"account_id": a, "type": "deposit", "amount": 7, "currency": "USD"}
+    client.post("/v1/transactions", json=movement, headers=h)
+    client.post("/v1/transactions", json={**movement, "description": "ünïcode"}, headers=h)
+    client.post("/v1/transactions", content=b"", headers={**h, "Content-Type": "application/json"})
+    client.get("/v1/transactions", params={"account_id": a, "limit": 2, "offset": 0}, headers=h)
+    client.get("/v1/transactions", headers=h)
+    client.get(f"/v1/transactions/{ids['transaction']}", headers=h)
+    client.post(
+        "/v1/transfers",
+        json={"from_account_id": a, "to_account_id": b, "amount": 3, "currency": "USD"},
+        headers=h,
+    )
+    client.get("/v1/transfers", params={"account_id": b}, headers=h)
+    client.get(f"/v1/transfers/{ids['transfer']}", headers=h)
+    client.post("/v1/cards", json={"account_id": a, "type": "virtual"}, headers=h)
+    client.get("/v1/cards", params={"offset": 1}, headers=h)
+    client.get(f"/v1/cards/{ids['card']}", headers=h)
+    client.patch(f"/v1/cards/{ids['card']}", json={"status": "active"}, headers=h)
+    client.get(
+        f"/v1/statements/{a}",
+        params={"from": "2020-01-01T00:00:00Z", "to": "2100-01-01T00:00:00+02:00", "limit": 5},
+        headers=h,
+    )
+    client.get(f"/v1/statements/{a}", headers=h)
+    client.post("/v1/auth/logout", headers=h)  # last: later runs' handlers then answer 401
+
+
+def test_handlers_get_the_same_arguments_as_from_connexions_own_parameter_decorator(
+    tmp_path: Path,
+    received: list[tuple[str, dict[str, Any]]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'arguments.db'}"
+    upgrade(url)
+    with create_app(make_settings(url)).test_client() as setup:
+        owner = f.customer(setup)
+        a, b = f.account(setup, owner)["id"], f.account(setup, owner)["id"]
+        moved = f.deposit(setup, owner, a, 100).json()
+        transfer = f.transfer(setup, owner, a, b, 5).json()
+        card = setup.post(
+            "/v1/cards", json={"account_id": a, "type": "virtual"}, headers=owner.headers
+        )
+        ids = {
+            "owner": owner,
+            "a": a,
+            "b": b,
+            "transaction": moved["id"],
+            "transfer": transfer["id"],
+            "card": card.json()["id"],
+        }
+    received.clear()
+    with create_app(make_settings(url)).test_client() as lean:
+        _every_operation(lean, ids)
+    ours = list(received)
+    received.clear()
+    # Connexion's own decorator: every plan falls back to the stock path.
+    monkeypatch.setattr(connexion_once._OnceParameters, "_plan", lambda *_: None)
+    with create_app(make_settings(url)).test_client() as stock:
+        _every_operation(stock, ids)
+
+    assert ours == received
+    assert {name for name, _ in ours} == _operation_ids()
+    assert ("create_transaction", {"token_info": ANY, "body": {}}) not in ours  # empty: 400
+    bodies = [kwargs["body"] for name, kwargs in ours if name == "create_transaction"]
+    assert bodies[1]["description"] == "ünïcode"
