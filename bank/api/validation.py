@@ -26,18 +26,21 @@ from connexion.utils import is_nullable
 from connexion.validators import VALIDATOR_MAP, JSONRequestBodyValidator, ParameterValidator
 from jsonschema import Draft4Validator, ValidationError
 
+from bank.api.schema_check import compile_check
+
 PARSED_BODY = "bank.parsed_body"  # scope["extensions"] key: the body as parsed and validated
 
-# Built once per schema object. Connexion keeps the operation's schemas for the app's lifetime;
-# the identity check guards against a reused id() after a schema was freed.
-_BUILT: dict[int, tuple[dict[str, Any], Any]] = {}
+# Built once per schema object and builder. Connexion keeps the operation's schemas for the
+# app's lifetime; the identity check guards against a reused id() after a schema was freed.
+_BUILT: dict[tuple[int, Callable[..., Any]], tuple[dict[str, Any], Any]] = {}
 
 
 def _once(schema: dict[str, Any], build: Callable[[dict[str, Any]], Any]) -> Any:
-    cached = _BUILT.get(id(schema))
+    key = (id(schema), build)
+    cached = _BUILT.get(key)
     if cached is None or cached[0] is not schema:
         cached = (schema, build(schema))
-        _BUILT[id(schema)] = cached
+        _BUILT[key] = cached
     return cached[1]
 
 
@@ -49,6 +52,10 @@ def _parameter_validator(param: dict[str, Any]) -> Draft4Validator:
 
 def _body_validator(schema: dict[str, Any]) -> Any:
     return Draft4RequestValidator(schema, format_checker=Draft4Validator.FORMAT_CHECKER)
+
+
+def _body_check(schema: dict[str, Any]) -> Any:
+    return compile_check(schema, Draft4Validator.FORMAT_CHECKER)
 
 
 class NamingParameterValidator(ParameterValidator):  # type: ignore[misc]  # untyped base
@@ -117,6 +124,9 @@ class CachedJSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]  
     def _validate(self, body: Any) -> dict[str, Any] | None:
         if not self._nullable and body is None:
             raise BadRequestProblem(detail="The request body must not be empty - 'body'")
+        accepts = _once(self._schema, _body_check)
+        if accepts is not None and accepts(body):
+            return None  # what the validator would say, ~10x sooner (bank.api.schema_check)
         try:
             result: dict[str, Any] | None = self._validator.validate(body)
         except ValidationError as exc:
