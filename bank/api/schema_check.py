@@ -54,17 +54,24 @@ _TYPES: dict[str, Check] = {
 }
 
 
-def compile_check(schema: Any, formats: FormatChecker) -> Check | None:
-    """A check that is True only for documents `schema` accepts; None if it cannot say."""
+def compile_check(schema: Any, formats: FormatChecker, *, nullable: bool = True) -> Check | None:
+    """A check that is True only for documents `schema` accepts; None if it cannot say.
+    `nullable=False` for plain Draft 4 (Connexion's parameter validator), where `nullable` means
+    nothing."""
     if not isinstance(schema, dict):
         return None
-    nullable = schema.get("nullable") is True or schema.get("x-nullable") is True
+    honour_nullable = nullable
+    nullable = honour_nullable and (
+        schema.get("nullable") is True or schema.get("x-nullable") is True
+    )
     checks: list[Check] = []
     for keyword, value in schema.items():
         if keyword not in _RULES:  # includes nullable and the Draft 4 exclusive bounds, which
             continue  # `type`, `enum`, `minimum` and `maximum` read
         if keyword == "properties" and isinstance(value, dict):
-            compiled = _properties(value, schema.get("additionalProperties", True), formats)
+            compiled = _properties(
+                value, schema.get("additionalProperties", True), formats, honour_nullable
+            )
         elif keyword == "additionalProperties":
             compiled = _TRUE if "properties" in schema else None  # only beside properties
         else:
@@ -143,17 +150,17 @@ def _bound(keyword: str, value: Any, schema: dict[str, Any]) -> Check | None:
 
 
 def _properties(
-    properties: dict[str, Any], additional: Any, formats: FormatChecker
+    properties: dict[str, Any], additional: Any, formats: FormatChecker, nullable: bool
 ) -> Check | None:
     compiled: dict[str, Check] = {}
     for name, subschema in properties.items():
-        check = compile_check(subschema, formats)
+        check = compile_check(subschema, formats, nullable=nullable)
         if check is None:
             return None
         compiled[name] = check
     if additional is True:
         return _members(compiled, None)
-    extra = _FALSE if additional is False else compile_check(additional, formats)
+    extra = _FALSE if additional is False else compile_check(additional, formats, nullable=nullable)
     return None if extra is None else _members(compiled, extra)
 
 

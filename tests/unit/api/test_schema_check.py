@@ -164,3 +164,41 @@ def test_a_keyword_it_does_not_cover_leaves_the_schema_to_the_validator(
     schema: dict[str, Any],
 ) -> None:
     assert compile_check(schema, FORMATS) is None
+
+
+def _parameter_schemas() -> dict[str, dict[str, Any]]:
+    spec = resolve_refs(load_spec())
+    found = {}
+    for item in spec["paths"].values():
+        for operation in item.values():
+            if isinstance(operation, dict):
+                for param in operation.get("parameters", []):
+                    found[f"{param['in']} {param['name']}"] = param["schema"]
+    return found
+
+
+PARAMETERS = _parameter_schemas()
+
+
+@pytest.mark.parametrize("name", sorted(PARAMETERS))
+@settings(max_examples=200, deadline=None)
+@given(data=st.data())
+def test_parameters_too_what_the_check_accepts_plain_draft_4_accepts(
+    name: str, data: st.DataObject
+) -> None:
+    schema = PARAMETERS[name]
+    check = compile_check(schema, FORMATS, nullable=False)
+    assert check is not None
+    value = data.draw(edges(schema) | st.text(max_size=300) | st.uuids().map(str))
+    validator = Draft4Validator(schema, format_checker=FORMATS)
+    assert not check(value) or validator.is_valid(value), value
+    if "example" in schema:
+        assert check(schema["example"])
+
+
+def test_without_nullable_null_is_only_what_the_type_says() -> None:
+    schema = {"type": "string", "nullable": True}
+    check = compile_check(schema, FORMATS, nullable=False)
+    assert check is not None
+    assert check(None) is False
+    assert Draft4Validator(schema).is_valid(None) is False
