@@ -30,7 +30,7 @@ from bank.api.metrics import Metrics
 from bank.core.config import Settings, settings_problems
 from bank.core.logging import configure_logging
 from bank.core.security import AccessTokenVerifier
-from bank.db.engine import make_engine, ping
+from bank.db.engine import dispose, make_engine, ping
 from bank.db.migrations import SchemaNotAtHead, ensure_at_head
 from bank.db.uow import SqlAlchemyUnitOfWork
 from bank.domain.errors import BankError
@@ -128,7 +128,7 @@ def _lifespan(settings: Settings, engine: Engine) -> Any:
         try:
             yield
         finally:
-            engine.dispose()
+            dispose(engine)
             log.info("service_stopped")
 
     return lifespan

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from bank.core.config import Settings, settings_problems
 from bank.core.logging import configure_logging
-from bank.db.engine import make_engine
+from bank.db.engine import dispose, make_engine
 from bank.db.uow import SqlAlchemyUnitOfWork
 
 EXIT_CONFIG = 2
@@ -33,7 +33,7 @@ def _run[T](use_case: Callable[[SqlAlchemyUnitOfWork], T], database_url: str) ->
     try:
         return use_case(SqlAlchemyUnitOfWork(engine))
     finally:
-        engine.dispose()
+        dispose(engine)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

@@ -135,6 +135,7 @@ class NullLock:
 
 
 _WRITE_LOCKS: weakref.WeakKeyDictionary[Engine, WriteLock] = weakref.WeakKeyDictionary()
+_AUTOCOMMIT: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
 _NULL_LOCK = NullLock()
 
 
@@ -171,7 +172,53 @@ def make_engine(
     _ping_idle_connections(engine, ping_after_idle)
     # A Core statement in a transaction that holds INSERTs must see them: send them first.
     event.listen(engine, "before_execute", _send_held_first)
+    _AUTOCOMMIT[engine] = _autocommit_engine(
+        url, pool_size, pool_timeout, ping_after_idle, lock_timeout_ms
+    )
     return engine
+
+
+def _autocommit_engine(
+    url: str,
+    pool_size: int,
+    pool_timeout: float,
+    ping_after_idle: float,
+    lock_timeout_ms: int | None,
+) -> Engine:
+    """Connections that stay in autocommit mode, for statements that are a whole unit of work
+    (`SqlAlchemyUnitOfWork.at_once`, `independent_reads`).
+
+    Switching a pooled connection to autocommit and back for each of them (SQLAlchemy's
+    `isolation_level` execution option, reset at checkin, and the rollback on return) cost ~11%
+    of a transfer's Python. These are set once, when each connects. A worker's event loop runs
+    one such statement at a time, so one connection is kept; threads may open up to
+    `pool_size` more for the moment they need them.
+    """
+    engine = create_engine(
+        url,
+        isolation_level="AUTOCOMMIT",
+        pool_size=1,
+        max_overflow=pool_size,
+        pool_timeout=pool_timeout,
+        pool_recycle=1800,
+        pool_reset_on_return=None,  # nothing to roll back: no statement leaves a transaction
+        connect_args=_postgres_connect_args(lock_timeout_ms),
+    )
+    _ping_idle_connections(engine, ping_after_idle)
+    return engine
+
+
+def autocommit_engine(engine: Engine) -> Engine | None:
+    """The autocommit sibling `make_engine` made for a PostgreSQL engine, if any."""
+    return _AUTOCOMMIT.get(engine)
+
+
+def dispose(engine: Engine) -> None:
+    """Close the pooled connections of `engine` and of its autocommit sibling."""
+    engine.dispose()
+    sibling = _AUTOCOMMIT.get(engine)
+    if sibling is not None:
+        sibling.dispose()
 
 
 def _send_held_first(conn: Connection, *_: Any) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from bank.db import repositories as r
-from bank.db.engine import WRITE_OPTION, write_lock
+from bank.db.engine import WRITE_OPTION, autocommit_engine, write_lock
 from bank.db.prepared import drop_held, hold_inserts, send_held
 from bank.domain import errors
 
@@ -104,10 +104,12 @@ class SqlAlchemyUnitOfWork:
 
     @contextmanager
     def _autocommitting(self) -> Iterator[Self]:
-        conn = self._connect()
+        sibling = autocommit_engine(self._engine)
+        conn = self._connect(sibling or self._engine)
         try:
-            # Set for this checkout only; the pool restores the default level at checkin.
-            conn.execution_options(isolation_level="AUTOCOMMIT")
+            if sibling is None:
+                # Set for this checkout only; the pool restores the default level at checkin.
+                conn.execution_options(isolation_level="AUTOCOMMIT")
             self._bind(conn)
             try:
                 yield self
@@ -126,9 +128,9 @@ class SqlAlchemyUnitOfWork:
             conn.close()
             raise
 
-    def _connect(self) -> Connection:
+    def _connect(self, engine: Engine | None = None) -> Connection:
         try:
-            return self._engine.connect()
+            return (engine or self._engine).connect()
         except (DBAPIError, PoolTimeout) as exc:
             raise errors.ServiceUnavailable() from exc
 

@@ -14,9 +14,10 @@ from sqlalchemy.exc import OperationalError
 from starlette.testclient import TestClient
 
 from bank.app import create_app
-from bank.db.engine import make_engine
+from bank.db.engine import dispose, make_engine
 from bank.db.migrations import upgrade
 from bank.db.uow import SqlAlchemyUnitOfWork
+from bank.domain import errors
 from tests import factories as f
 from tests.conftest import PG_ADMIN_URL, PostgresDatabases, make_settings
 from tests.integration.conftest import AppFactory
@@ -108,12 +109,20 @@ def test_reads_see_one_snapshot_and_writes_stay_read_committed(db_url: str, back
         engine.dispose()
 
 
+@pytest.mark.parametrize("sibling", [True, False], ids=["autocommit-pool", "switched-per-use"])
 def test_autocommit_units_of_work_hand_the_pool_back_a_transactional_connection(
-    db_url: str, backend: str
+    db_url: str, backend: str, sibling: bool
 ) -> None:
     if backend != "postgres":
         pytest.skip("SQLite reads and writes always run in a transaction")
-    engine = make_engine(db_url, pool_size=1)  # every unit of work gets the same connection
+    # make_engine's engine has an autocommit pool beside it; a plain one's connections are
+    # switched to autocommit for the moment and back. One connection: every unit of work
+    # that uses the transactional pool gets the same one.
+    engine = (
+        make_engine(db_url, pool_size=1)
+        if sibling
+        else create_engine(db_url, pool_size=1, max_overflow=0)
+    )
     # now() is when the transaction started; statement_timestamp() when the statement did.
     alone_in_its_transaction = text("SELECT statement_timestamp() = now()")
     action = f"autocommit-{uuid.uuid4().hex[:8]}"
@@ -138,6 +147,26 @@ def test_autocommit_units_of_work_hand_the_pool_back_a_transactional_connection(
             assert left.scalar_one() == 0  # both write transactions rolled back
     finally:
         engine.dispose()
+
+
+def test_single_statement_units_of_work_do_not_wait_for_the_transactional_pool(
+    db_url: str, backend: str
+) -> None:
+    if backend != "postgres":
+        pytest.skip("SQLite has no autocommit units of work")
+    engine = make_engine(db_url, pool_size=1, pool_timeout=0.2)
+    try:
+        holding, alone = SqlAlchemyUnitOfWork(engine), SqlAlchemyUnitOfWork(engine)
+        with holding:  # the transactional pool's only connection, in a transaction
+            for _ in range(3):
+                with alone.independent_reads():
+                    assert alone.accounts.conn.execute(text("SELECT 1")).scalar_one() == 1
+                with alone.at_once():
+                    assert alone.accounts.conn.execute(text("SELECT 2")).scalar_one() == 2
+            with pytest.raises(errors.ServiceUnavailable), alone:  # the pool is indeed empty
+                pass
+    finally:
+        dispose(engine)
 
 
 def test_postgres_reads_one_row_in_two_statements_and_no_transaction_block(
