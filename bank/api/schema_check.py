@@ -1,9 +1,10 @@
-"""A request body schema compiled into one Python check that can only say "valid".
+"""A request body or parameter schema compiled into a Python check that can only say "valid".
 
 jsonschema interprets a schema on every call: for a transfer body it costs ~11% of the request's
 Python (callgrind), most of it dispatch, for a document that is almost always valid. `compile_check`
 turns a schema into nested closures for the keywords our request schemas use, with the meaning
-the Draft 4 request validator gives them (Connexion's, with `nullable`). The check is one-sided
+the Draft 4 request validator gives them (Connexion's, with `nullable`; plain Draft 4 for
+parameters, `nullable=False`). The check is one-sided
 on purpose: True means the validator would accept the document; False means "not sure", and the
 caller runs the validator, which then finds the error and words it exactly as before. So a
 keyword the check does not cover makes the whole schema uncompiled (None), never "assumed fine".
