@@ -67,10 +67,10 @@ class _OnceParameters(AsyncParameterDecorator):  # type: ignore[misc]  # Connexi
         async def wrapper(request: ConnexionRequest) -> Any:
             operation = _operation.get()
             mimetype = request.mimetype
-            key = (operation, mimetype)
-            if key not in plans:
-                plans[key] = self._plan(operation, mimetype, wanted, has_kwargs)
-            plan = plans[key]
+            found = (operation, mimetype)
+            if found not in plans:
+                plans[found] = self._plan(operation, mimetype, wanted, has_kwargs)
+            plan = plans[found]
             if plan is None:
                 return await stock(request)
             kwargs = self._arguments(plan, request, wanted)

@@ -61,22 +61,19 @@ def compile_check(schema: Any, formats: FormatChecker, *, nullable: bool = True)
     nothing."""
     if not isinstance(schema, dict):
         return None
-    honour_nullable = nullable
-    nullable = honour_nullable and (
-        schema.get("nullable") is True or schema.get("x-nullable") is True
-    )
+    null_allowed = nullable and (schema.get("nullable") is True or schema.get("x-nullable") is True)
     checks: list[Check] = []
     for keyword, value in schema.items():
         if keyword not in _RULES:  # includes nullable and the Draft 4 exclusive bounds, which
             continue  # `type`, `enum`, `minimum` and `maximum` read
         if keyword == "properties" and isinstance(value, dict):
             compiled = _properties(
-                value, schema.get("additionalProperties", True), formats, honour_nullable
+                value, schema.get("additionalProperties", True), formats, nullable
             )
         elif keyword == "additionalProperties":
             compiled = _TRUE if "properties" in schema else None  # only beside properties
         else:
-            compiled = _keyword(keyword, value, schema, nullable, formats)
+            compiled = _keyword(keyword, value, schema, null_allowed, formats)
         if compiled is None:
             return None
         checks.append(compiled)

@@ -161,15 +161,9 @@ def make_engine(
 ) -> Engine:
     if is_sqlite(url):
         return _sqlite_engine(url, pool_size, pool_timeout, sqlite_synchronous)
-    engine = create_engine(
-        url,
-        pool_size=pool_size,
-        max_overflow=0,
-        pool_timeout=pool_timeout,
-        pool_recycle=1800,
-        connect_args=_postgres_connect_args(lock_timeout_ms),
+    engine = _postgres_engine(
+        url, ping_after_idle, lock_timeout_ms, pool_size=pool_size, pool_timeout=pool_timeout
     )
-    _ping_idle_connections(engine, ping_after_idle)
     # A Core statement in a transaction that holds INSERTs must see them: send them first.
     event.listen(engine, "before_execute", _send_held_first)
     _AUTOCOMMIT[engine] = _autocommit_engine(
@@ -194,14 +188,28 @@ def _autocommit_engine(
     one such statement at a time, so one connection is kept; threads may open up to
     `pool_size` more for the moment they need them.
     """
-    engine = create_engine(
+    return _postgres_engine(
         url,
+        ping_after_idle,
+        lock_timeout_ms,
         isolation_level="AUTOCOMMIT",
         pool_size=1,
         max_overflow=pool_size,
         pool_timeout=pool_timeout,
-        pool_recycle=1800,
         pool_reset_on_return=None,  # nothing to roll back: no statement leaves a transaction
+    )
+
+
+def _postgres_engine(
+    url: str, ping_after_idle: float, lock_timeout_ms: int | None, **pool: Any
+) -> Engine:
+    """A PostgreSQL engine with what every one of ours has: connections recycled after 30
+    minutes, bounded lock waits, idle connections pinged; `pool` sizes it (no overflow unless
+    given)."""
+    engine = create_engine(
+        url,
+        **{"max_overflow": 0, **pool},
+        pool_recycle=1800,
         connect_args=_postgres_connect_args(lock_timeout_ms),
     )
     _ping_idle_connections(engine, ping_after_idle)

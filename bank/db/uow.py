@@ -105,7 +105,7 @@ class SqlAlchemyUnitOfWork:
     @contextmanager
     def _autocommitting(self) -> Iterator[Self]:
         sibling = autocommit_engine(self._engine)
-        conn = self._connect(sibling or self._engine)
+        conn = self._connect(sibling)
         try:
             if sibling is None:
                 # Set for this checkout only; the pool restores the default level at checkin.
