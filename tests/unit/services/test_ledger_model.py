@@ -103,6 +103,10 @@ class LedgerMachine(RuleBasedStateMachine):
             if key is not None:
                 self.replies.setdefault(key, (fingerprint, 409))
             return
+        except errors.ReplayedError as exc:  # the key's stored refusal, answered again
+            assert key is not None and self.replies[key] == (fingerprint, exc.status)
+            assert exc.code == "insufficient_funds"
+            return
         if key is not None and key in self.replies:
             assert result.replayed and self.replies[key] == (fingerprint, 201)
             return
