@@ -16,7 +16,7 @@ async def create_transaction(
 ) -> tuple[dict[str, Any], int, dict[str, str]]:
     req = TransactionCreate.model_validate(body)
     deps.note("movement", req.type.value)
-    result = ledger.post_transaction(
+    result = await ledger.post_transaction(
         deps.uow(),
         deps.actor(token_info),
         ledger.MovementRequest(

@@ -15,7 +15,7 @@ async def create_transfer(
     token_info: dict[str, Any], body: dict[str, Any]
 ) -> tuple[dict[str, Any], int, dict[str, str]]:
     req = TransferCreate.model_validate(body)
-    result = ledger.transfer(
+    result = await ledger.transfer(
         deps.uow(),
         deps.actor(token_info),
         ledger.TransferRequest(

@@ -19,6 +19,7 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.pool import StaticPool
 
 from bank.core.logging import get_logger
+from bank.db.async_pool import AsyncAutocommitPool
 from bank.db.prepared import run_driver_sql, send_held
 from bank.domain import errors
 
@@ -136,6 +137,7 @@ class NullLock:
 
 _WRITE_LOCKS: weakref.WeakKeyDictionary[Engine, WriteLock] = weakref.WeakKeyDictionary()
 _AUTOCOMMIT: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+_ASYNC: weakref.WeakKeyDictionary[Engine, AsyncAutocommitPool] = weakref.WeakKeyDictionary()
 _NULL_LOCK = NullLock()
 
 
@@ -168,6 +170,13 @@ def make_engine(
     event.listen(engine, "before_execute", _send_held_first)
     _AUTOCOMMIT[engine] = _autocommit_engine(
         url, pool_size, pool_timeout, ping_after_idle, lock_timeout_ms
+    )
+    _ASYNC[engine] = AsyncAutocommitPool(
+        engine,
+        _postgres_connect_args(lock_timeout_ms),
+        size=pool_size,
+        timeout=pool_timeout,
+        ping_after_idle=ping_after_idle,
     )
     return engine
 
@@ -221,12 +230,20 @@ def autocommit_engine(engine: Engine) -> Engine | None:
     return _AUTOCOMMIT.get(engine)
 
 
+def async_pool(engine: Engine) -> AsyncAutocommitPool | None:
+    """The asynchronous autocommit pool `make_engine` made for a PostgreSQL engine, if any."""
+    return _ASYNC.get(engine)
+
+
 def dispose(engine: Engine) -> None:
-    """Close the pooled connections of `engine` and of its autocommit sibling."""
+    """Close the pooled connections of `engine` and of its autocommit siblings."""
     engine.dispose()
     sibling = _AUTOCOMMIT.get(engine)
     if sibling is not None:
         sibling.dispose()
+    pool = _ASYNC.get(engine)
+    if pool is not None:
+        pool.close()
 
 
 def _send_held_first(conn: Connection, *_: Any) -> None:

@@ -142,15 +142,17 @@ class Prepared:
         send_held(conn)
         plan = self._plan(conn.dialect)
         fetched = _call(conn, plan.sql, self._parameters(plan, values), fetch=plan.returns_rows)
-        if not plan.results:
-            return [tuple(row) for row in fetched]
-        return [
-            tuple(
-                value if processor is None or value is None else processor(value)
-                for processor, value in zip(plan.results, row, strict=True)
-            )
-            for row in fetched
-        ]
+        return _processed(plan, fetched)
+
+    def driver_call(self, dialect: Dialect, values: Mapping[str, Any]) -> tuple[str, Any]:
+        """(SQL, parameters) as `rows` hands them to the driver, for a caller that runs them
+        on a connection of its own (bank/db/async_pool.py)."""
+        plan = self._plan(dialect)
+        return plan.sql, self._parameters(plan, values)
+
+    def processed(self, dialect: Dialect, fetched: Sequence[Any]) -> list[tuple[Any, ...]]:
+        """Rows the driver returned for `driver_call`'s statement, processed as `rows` does."""
+        return _processed(self._plan(dialect), fetched)
 
     def run(self, conn: Connection, values: Mapping[str, Any]) -> None:
         """Run a statement that returns no rows."""
@@ -165,6 +167,18 @@ class Prepared:
         send_held(conn)
         plan = self._plan(conn.dialect)
         _call(conn, plan.sql, [self._parameters(plan, values) for values in many], many=True)
+
+
+def _processed(plan: _Plan, fetched: Sequence[Any]) -> list[tuple[Any, ...]]:
+    if not plan.results:
+        return [tuple(row) for row in fetched]
+    return [
+        tuple(
+            value if processor is None or value is None else processor(value)
+            for processor, value in zip(plan.results, row, strict=True)
+        )
+        for row in fetched
+    ]
 
 
 _HELD = "bank.held_inserts"  # Connection.info key: the transaction's queue of held rows

@@ -511,14 +511,83 @@ def _at_once_values(
     }
 
 
-def _stored(row: tuple[Any, ...] | None) -> str | None:
+@dataclass(frozen=True, slots=True)
+class AtOnceCall:
+    """A whole money movement as one statement, not yet run: the unit of work runs it
+    (`SqlAlchemyUnitOfWork.post_at_once`) in autocommit mode, on an asynchronous connection
+    where it has one. Built by `transfer_at_once` or `movement_at_once`."""
+
+    statement: Prepared
+    values: dict[str, Any]
+
+
+def transfer_at_once(
+    key: NewKey,
+    actor: model.Actor,
+    transfer: model.Transfer,
+    now: datetime,
+    audit_details: dict[str, Any],
+    body: list[str],
+) -> AtOnceCall:
+    """A whole transfer as one statement, the function `bank_post_transfer` (alembic revision
+    e10ed7590e8a documents it). `transfer` is the request (its created_at is the database's
+    to stamp); `body` the response split around created_at (bank.domain.serialize.template).
+
+    Run, it answers the stored response when it posted, and None when it wrote nothing
+    because the general path must decide (a revoked token, a key in flight or stored, a
+    refused rule: see `at_once_answer`).
+    """
+    values = _at_once_values(key, actor, now, audit_details, body)
+    values.update(
+        p_amount=transfer.amount,
+        p_currency=transfer.currency,
+        p_description=transfer.description,
+        p_transfer_id=transfer.id,
+        p_from=transfer.from_account_id,
+        p_to=transfer.to_account_id,
+    )
+    return AtOnceCall(_POST_TRANSFER, values)
+
+
+def movement_at_once(
+    key: NewKey,
+    actor: model.Actor,
+    movement: model.Transaction,
+    now: datetime,
+    audit_details: dict[str, Any],
+    body: list[str],
+) -> AtOnceCall:
+    """As `transfer_at_once`, for a deposit or withdrawal (`bank_post_movement`): `movement`
+    is the request (balance_after and created_at are the database's), `body` the response
+    split around balance_after and created_at."""
+    values = _at_once_values(key, actor, now, audit_details, body)
+    values.update(
+        p_amount=movement.amount,
+        p_currency=movement.currency,
+        p_description=movement.description,
+        p_transaction_id=movement.id,
+        p_account=movement.account_id,
+        p_type=movement.type,
+        p_body_middle=body[1],
+    )
+    return AtOnceCall(_POST_MOVEMENT, values)
+
+
+# The function's "a rule refused the second account" (rolled back; the general path explains).
+RULE_REFUSED_SQLSTATE = "BK001"
+
+
+def at_once_answer(row: tuple[Any, ...] | None) -> str | None:
+    """The stored response an `AtOnceCall`'s row carries, or None when it wrote nothing."""
     assert row is not None  # a function call always answers one row
     body: str | None = row[0]
     return body
 
 
-# The function's "a rule refused the second account" (rolled back; the general path explains).
-RULE_REFUSED_SQLSTATE = "BK001"
+def at_once_refused(exc: DBAPIError) -> bool:
+    """Whether an `AtOnceCall` failed because a rule refused the second account: the function
+    rolled the first back and wrote nothing, so the general path runs and explains."""
+    return getattr(exc.orig, "sqlstate", None) == RULE_REFUSED_SQLSTATE
 
 
 class Ledger(Repository):
@@ -532,62 +601,14 @@ class Ledger(Repository):
     def add_transfer(self, transfer: model.Transfer) -> None:
         _TRANSFER_INSERT.insert_later(self.conn, [_values(transfer)])
 
-    def post_transfer_at_once(
-        self,
-        key: NewKey,
-        actor: model.Actor,
-        transfer: model.Transfer,
-        now: datetime,
-        audit_details: dict[str, Any],
-        body: list[str],
-    ) -> str | None:
-        """PostgreSQL, in autocommit: a whole transfer as one statement, the function
-        `bank_post_transfer` (alembic revision e10ed7590e8a documents it). `transfer` is the
-        request (its created_at is the database's to stamp); `body` the response split around
-        created_at (bank.domain.serialize.template).
-
-        The stored response when it posted; None when it wrote nothing because the general
-        path must decide (a revoked token, a key in flight or stored, a refused rule).
-        """
-        values = _at_once_values(key, actor, now, audit_details, body)
-        values.update(
-            p_amount=transfer.amount,
-            p_currency=transfer.currency,
-            p_description=transfer.description,
-            p_transfer_id=transfer.id,
-            p_from=transfer.from_account_id,
-            p_to=transfer.to_account_id,
-        )
+    def post_at_once(self, call: AtOnceCall) -> str | None:
+        """Run `call` on this (autocommit) connection: see `transfer_at_once`."""
         try:
-            return _stored(_POST_TRANSFER.first(self.conn, values))
+            return at_once_answer(call.statement.first(self.conn, call.values))
         except DBAPIError as exc:
-            if getattr(exc.orig, "sqlstate", None) == RULE_REFUSED_SQLSTATE:
-                return None  # the second UPDATE refused: the function rolled the first back
+            if at_once_refused(exc):
+                return None
             raise
-
-    def post_movement_at_once(
-        self,
-        key: NewKey,
-        actor: model.Actor,
-        movement: model.Transaction,
-        now: datetime,
-        audit_details: dict[str, Any],
-        body: list[str],
-    ) -> str | None:
-        """As `post_transfer_at_once`, for a deposit or withdrawal (`bank_post_movement`):
-        `movement` is the request (balance_after and created_at are the database's), `body`
-        the response split around balance_after and created_at."""
-        values = _at_once_values(key, actor, now, audit_details, body)
-        values.update(
-            p_amount=movement.amount,
-            p_currency=movement.currency,
-            p_description=movement.description,
-            p_transaction_id=movement.id,
-            p_account=movement.account_id,
-            p_type=movement.type,
-            p_body_middle=body[1],
-        )
-        return _stored(_POST_MOVEMENT.first(self.conn, values))
 
     def transaction(
         self, transaction_id: uuid.UUID, holder_id: uuid.UUID | None

@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from bank.db import repositories as r
-from bank.db.engine import WRITE_OPTION, autocommit_engine, write_lock
+from bank.db.engine import WRITE_OPTION, async_pool, autocommit_engine, write_lock
 from bank.db.prepared import drop_held, hold_inserts, send_held
 from bank.domain import errors
 
@@ -82,8 +82,8 @@ class SqlAlchemyUnitOfWork:
 
     @property
     def writes_at_once(self) -> bool:
-        """Whether `at_once` is available: PostgreSQL, where a round trip costs ~0.15 ms of CPU
-        between psycopg and the server (SQLite runs in process and has none to save)."""
+        """Whether `post_at_once` is available: PostgreSQL, where a round trip costs ~0.15 ms of
+        CPU between psycopg and the server (SQLite runs in process and has none to save)."""
         return self._engine.dialect.name == "postgresql"
 
     def independent_reads(self) -> AbstractContextManager[Self]:
@@ -97,10 +97,26 @@ class SqlAlchemyUnitOfWork:
         with self:
             yield self
 
-    def at_once(self) -> AbstractContextManager[Self]:
-        """The repositories over a connection in autocommit mode: each statement is its own
-        transaction. Only for a statement that does a whole unit of work on the server."""
-        return self._autocommitting()
+    async def post_at_once(self, call: r.AtOnceCall) -> str | None:
+        """Run a statement that is a whole unit of work on the server (`writes_at_once`), in
+        autocommit mode: its stored response, or None when it wrote nothing (see
+        `repositories.transfer_at_once`). Errors are translated as in a transaction.
+
+        On an engine from `make_engine` the statement goes out on an asynchronous connection
+        (bank/db/async_pool.py) and the event loop serves other requests while the server
+        works and flushes the commit; on any other engine it runs here, synchronously.
+        """
+        pool = async_pool(self._engine)
+        if pool is None:
+            with self._autocommitting() as tx:
+                return tx.ledger.post_at_once(call)
+        try:
+            row = await pool.first(call.statement, call.values)
+        except DBAPIError as exc:
+            if r.at_once_refused(exc):
+                return None
+            _reraise(exc)
+        return r.at_once_answer(row)
 
     @contextmanager
     def _autocommitting(self) -> Iterator[Self]:

@@ -4,7 +4,7 @@ The key row is written in the same transaction as the effect, so a crash or roll
 key and a retry is safe. Business errors are stored too and replayed (in a second transaction,
 after the failed effect rolled back; a retry that committed in between wins); validation errors
 are not. On PostgreSQL a money movement's success may instead be claimed, done and stored by one
-server-side statement (`run`'s `at_once`), under the same advisory lock and unique key; all
+server-side statement (`run_at_once_first`), under the same advisory lock and unique key; all
 else comes here.
 """
 
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from bank.db.repositories import NewKey
+from bank.db.repositories import AtOnceCall, NewKey
 from bank.db.uow import DuplicateKey, RetryableConflict
 from bank.domain import errors
 from bank.domain.model import Actor, Replayable
@@ -43,30 +43,15 @@ def request(key: str | None, operation: str, payload: Mapping[str, Any]) -> Idem
 Action = Callable[[UnitOfWork], tuple[int, dict[str, Any]]]
 
 
-# A whole unit of work in one statement: the stored 201 body, or None when it wrote nothing
-# and the general path must decide (see run).
-AtOnce = Callable[[UnitOfWork, NewKey], str | None]
+# A whole unit of work as one statement, for a key it claims itself (see `run_at_once_first`);
+# None when the request cannot take that path and the general path must run.
+AtOnce = Callable[[NewKey], AtOnceCall | None]
 
 
 def run(
-    uow: UnitOfWork,
-    actor: Actor,
-    req: IdempotencyRequest,
-    action: Action,
-    ttl_hours: int,
-    at_once: AtOnce | None = None,
+    uow: UnitOfWork, actor: Actor, req: IdempotencyRequest, action: Action, ttl_hours: int
 ) -> Replayable:
-    """Run `action` in one write transaction, at most once per (user, operation, key).
-
-    Where the unit of work can (`writes_at_once`, PostgreSQL), `at_once` first tries the
-    common case, a success, as one statement that claims the key, does the work and stores the
-    response on the server. Whatever it cannot answer (a stored or in-flight key, a revoked
-    token, a refused rule, a race) it leaves unwritten, and the general path below runs.
-    """
-    if at_once is not None and uow.writes_at_once:
-        done = _run_at_once(uow, actor, req, at_once, ttl_hours)
-        if done is not None:
-            return done
+    """Run `action` in one write transaction, at most once per (user, operation, key)."""
 
     def attempt() -> Replayable:
         try:
@@ -80,8 +65,29 @@ def run(
     return retrying(attempt)
 
 
-def _run_at_once(
-    uow: UnitOfWork, actor: Actor, req: IdempotencyRequest, at_once: AtOnce, ttl_hours: int
+async def run_at_once_first(
+    uow: UnitOfWork,
+    actor: Actor,
+    req: IdempotencyRequest,
+    action: Action,
+    ttl_hours: int,
+    at_once: AtOnce,
+) -> Replayable:
+    """As `run`; but where the unit of work can (`writes_at_once`, PostgreSQL), `at_once` first
+    tries the common case, a success, as one statement that claims the key, does the work and
+    stores the response on the server, awaited so that the worker serves other requests while
+    it runs. Whatever it cannot answer (a stored or in-flight key, a revoked token, a refused
+    rule, a race) it leaves unwritten, and `run` decides.
+    """
+    if uow.writes_at_once:
+        done = await _run_at_once(uow, req, at_once, ttl_hours)
+        if done is not None:
+            return done
+    return run(uow, actor, req, action, ttl_hours)
+
+
+async def _run_at_once(
+    uow: UnitOfWork, req: IdempotencyRequest, at_once: AtOnce, ttl_hours: int
 ) -> Replayable | None:
     now = utcnow()
     record = NewKey(
@@ -91,9 +97,11 @@ def _run_at_once(
         expires_at=now + timedelta(hours=ttl_hours),
         purge=random.randrange(PURGE_ONE_IN) == 0,  # noqa: S311 - housekeeping, not crypto
     )
+    call = at_once(record)
+    if call is None:
+        return None
     try:
-        with uow.at_once() as tx:
-            body = at_once(tx, record)
+        body = await uow.post_at_once(call)
     except (DuplicateKey, RetryableConflict):
         return None  # a race the general path settles (replays the winner, or retries)
     return None if body is None else Replayable(201, json.loads(body))

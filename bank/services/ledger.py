@@ -13,7 +13,14 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from bank.db.repositories import AccountState, NewKey, Posting
+from bank.db.repositories import (
+    AccountState,
+    AtOnceCall,
+    NewKey,
+    Posting,
+    movement_at_once,
+    transfer_at_once,
+)
 from bank.db.uow import RetryableConflict
 from bank.domain import errors, model, rules
 from bank.domain.serialize import template, to_json
@@ -47,7 +54,7 @@ class TransferRequest:
     description: str | None = None
 
 
-def post_transaction(
+async def post_transaction(
     uow: UnitOfWork, actor: model.Actor, req: MovementRequest, key: str | None, ttl_hours: int
 ) -> model.Replayable:
     holder = ensure_customer(actor, "deposit or withdraw")
@@ -94,7 +101,7 @@ def post_transaction(
         )
         return 201, to_json(_transaction(row))
 
-    def at_once(tx: UnitOfWork, key: NewKey) -> str | None:
+    def at_once(key: NewKey) -> AtOnceCall | None:
         now = utcnow()
         asked = model.Transaction(
             id=uuid.uuid4(),
@@ -110,16 +117,16 @@ def post_transaction(
         body = template(to_json(asked), "balance_after", "created_at")
         if body is None:
             return None
-        return tx.ledger.post_movement_at_once(key, actor, asked, now, _movement_audit(req), body)
+        return movement_at_once(key, actor, asked, now, _movement_audit(req), body)
 
-    return idempotency.run(uow, actor, request, action, ttl_hours, at_once)
+    return await idempotency.run_at_once_first(uow, actor, request, action, ttl_hours, at_once)
 
 
 def _movement_audit(req: MovementRequest) -> dict[str, Any]:
     return {"account_id": str(req.account_id), "amount": req.amount}
 
 
-def transfer(
+async def transfer(
     uow: UnitOfWork, actor: model.Actor, req: TransferRequest, key: str | None, ttl_hours: int
 ) -> model.Replayable:
     holder = ensure_customer(actor, "transfer money")
@@ -184,7 +191,7 @@ def transfer(
         )
         return 201, to_json(posted)
 
-    def at_once(tx: UnitOfWork, key: NewKey) -> str | None:
+    def at_once(key: NewKey) -> AtOnceCall | None:
         now = utcnow()
         asked = model.Transfer(
             id=uuid.uuid4(),
@@ -198,9 +205,9 @@ def transfer(
         body = template(to_json(asked), "created_at")
         if body is None:
             return None
-        return tx.ledger.post_transfer_at_once(key, actor, asked, now, _transfer_audit(req), body)
+        return transfer_at_once(key, actor, asked, now, _transfer_audit(req), body)
 
-    return idempotency.run(uow, actor, request, action, ttl_hours, at_once)
+    return await idempotency.run_at_once_first(uow, actor, request, action, ttl_hours, at_once)
 
 
 def _transfer_audit(req: TransferRequest) -> dict[str, Any]:

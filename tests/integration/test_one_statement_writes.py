@@ -178,6 +178,7 @@ def test_postgres_moves_money_in_one_statement_and_no_transaction_block(
     sent: list[str] = []
     commits: list[int] = []
     execute, commit = psycopg.Cursor.execute, psycopg.Connection.commit
+    execute_async, commit_async = psycopg.AsyncCursor.execute, psycopg.AsyncConnection.commit
 
     def counting_execute(self: psycopg.Cursor[Any], query: Any, *args: Any, **kw: Any) -> Any:
         sent.append(str(query))
@@ -187,8 +188,20 @@ def test_postgres_moves_money_in_one_statement_and_no_transaction_block(
         commits.append(1)
         commit(self)
 
+    async def counting_execute_async(
+        self: psycopg.AsyncCursor[Any], query: Any, *args: Any, **kw: Any
+    ) -> Any:
+        sent.append(str(query))
+        return await execute_async(self, query, *args, **kw)
+
+    async def counting_commit_async(self: psycopg.AsyncConnection[Any]) -> None:
+        commits.append(1)
+        await commit_async(self)
+
     monkeypatch.setattr(psycopg.Cursor, "execute", counting_execute)
     monkeypatch.setattr(psycopg.Connection, "commit", counting_commit)
+    monkeypatch.setattr(psycopg.AsyncCursor, "execute", counting_execute_async)
+    monkeypatch.setattr(psycopg.AsyncConnection, "commit", counting_commit_async)
 
     moved = [
         f.transfer(client, alice, source["id"], target["id"], 10, key="one-round-trip-t"),

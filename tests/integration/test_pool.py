@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -9,13 +10,15 @@ from typing import Any
 import anyio
 import psycopg
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Text, cast, create_engine, func, literal, select, text
 from sqlalchemy.exc import OperationalError
 from starlette.testclient import TestClient
 
 from bank.app import create_app
 from bank.db.engine import dispose, make_engine
 from bank.db.migrations import upgrade
+from bank.db.prepared import Prepared
+from bank.db.repositories import AtOnceCall
 from bank.db.uow import SqlAlchemyUnitOfWork
 from bank.domain import errors
 from tests import factories as f
@@ -106,7 +109,13 @@ def test_reads_see_one_snapshot_and_writes_stay_read_committed(db_url: str, back
             with uow.write():
                 assert uow.accounts.conn.execute(level).scalar_one() == "read committed"
     finally:
-        engine.dispose()
+        dispose(engine)
+
+
+_SELECT_TWO = AtOnceCall(Prepared(select(literal("2"))), {})
+_ALONE_IN_ITS_TRANSACTION = AtOnceCall(
+    Prepared(select(cast(func.statement_timestamp() == func.now(), Text))), {}
+)
 
 
 @pytest.mark.parametrize("sibling", [True, False], ids=["autocommit-pool", "switched-per-use"])
@@ -128,10 +137,14 @@ def test_autocommit_units_of_work_hand_the_pool_back_a_transactional_connection(
     action = f"autocommit-{uuid.uuid4().hex[:8]}"
     try:
         uow = SqlAlchemyUnitOfWork(engine)
-        for alone in (uow.independent_reads, uow.at_once):
-            with alone():
-                uow.accounts.conn.execute(text("SELECT 1"))
-                assert uow.accounts.conn.execute(alone_in_its_transaction).scalar_one() is True
+        for alone in ("independent_reads", "post_at_once"):
+            if alone == "independent_reads":
+                with uow.independent_reads():
+                    uow.accounts.conn.execute(text("SELECT 1"))
+                    alone_now = uow.accounts.conn.execute(alone_in_its_transaction).scalar_one()
+            else:  # on the asynchronous pool (make_engine) or a switched connection (plain)
+                alone_now = asyncio.run(uow.post_at_once(_ALONE_IN_ITS_TRANSACTION)) == "true"
+            assert alone_now is True
             with pytest.raises(RuntimeError), uow.write():
                 uow.audit.record(action=action, outcome="success", now=datetime.now(UTC))
                 uow.accounts.conn.execute(text("SELECT 1"))  # the held row goes first
@@ -161,8 +174,7 @@ def test_single_statement_units_of_work_do_not_wait_for_the_transactional_pool(
             for _ in range(3):
                 with alone.independent_reads():
                     assert alone.accounts.conn.execute(text("SELECT 1")).scalar_one() == 1
-                with alone.at_once():
-                    assert alone.accounts.conn.execute(text("SELECT 2")).scalar_one() == 2
+                assert asyncio.run(alone.post_at_once(_SELECT_TWO)) == "2"
             with pytest.raises(errors.ServiceUnavailable), alone:  # the pool is indeed empty
                 pass
     finally:

@@ -3,6 +3,7 @@ unit of work that lets a competitor act at the exact point where the race lies."
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -64,12 +65,20 @@ def test_a_retry_that_commits_while_a_failure_is_recorded_is_the_keys_one_answer
 
     def deposit_then_retry() -> None:
         assert f.deposit(client, owner, account["id"], 100).status_code == 201
-        retry["result"] = ledger.post_transaction(
-            SqlAlchemyUnitOfWork(app.engine), actor, request, key, 24
+        # Its own thread and event loop: the first request's loop is the one waiting here.
+        uow = SqlAlchemyUnitOfWork(app.engine)
+        retrying = threading.Thread(
+            target=lambda: retry.update(
+                result=asyncio.run(ledger.post_transaction(uow, actor, request, key, 24))
+            )
         )
+        retrying.start()
+        retrying.join()
 
-    first = ledger.post_transaction(
-        _BeforeSecondWrite(app, deposit_then_retry), actor, request, key, 24
+    first = asyncio.run(
+        ledger.post_transaction(
+            _BeforeSecondWrite(app, deposit_then_retry), actor, request, key, 24
+        )
     )
 
     assert retry["result"].status == 201

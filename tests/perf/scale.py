@@ -386,6 +386,15 @@ def query_plans(url: str, subject: Subject) -> str:
         return driver_call(conn, sql, params, **kw)
 
     prepared._call = _capture_prepared
+    # The money path's one statement goes out on an asynchronous connection (async_pool.py).
+    to_driver = prepared.Prepared.driver_call
+
+    def _capture_async(self: prepared.Prepared, dialect: Any, values: Any) -> tuple[str, Any]:
+        sql, params = to_driver(self, dialect, values)
+        captured.append((label[0], sql, params))
+        return sql, params
+
+    prepared.Prepared.driver_call = _capture_async  # type: ignore[method-assign]
 
     with engine.connect() as conn:
         holder = conn.exec_driver_sql(
@@ -399,9 +408,11 @@ def query_plans(url: str, subject: Subject) -> str:
     accounts.get_account(SqlAlchemyUnitOfWork(engine), actor, account)
     label[0] = "POST /v1/transfers (Idempotency-Key)"
     req = ledger.TransferRequest(account, target, 1, "USD")
-    ledger.transfer(SqlAlchemyUnitOfWork(engine), actor, req, f"plans-{os.urandom(4).hex()}", 24)
+    key = f"plans-{os.urandom(4).hex()}"
+    asyncio.run(ledger.transfer(SqlAlchemyUnitOfWork(engine), actor, req, key, 24))
     event.remove(engine, "before_cursor_execute", _capture)
     prepared._call = driver_call
+    prepared.Prepared.driver_call = to_driver  # type: ignore[method-assign]
     out = [
         "# Query plans of the hot requests (PostgreSQL, loaded database)",
         "",

@@ -3,6 +3,7 @@ against an in-memory model. Balances, ledger rows and statements must always agr
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import date
 
@@ -94,7 +95,7 @@ class LedgerMachine(RuleBasedStateMachine):
         )
         fingerprint = f"{kind}:{account_id}:{amount}"
         try:
-            result = ledger.post_transaction(self.uow(), self.actor, request, key, 24)
+            result = asyncio.run(ledger.post_transaction(self.uow(), self.actor, request, key, 24))
         except errors.IdempotencyKeyReused:
             assert key is not None and self.replies[key][0] != fingerprint
             return
@@ -130,7 +131,7 @@ class LedgerMachine(RuleBasedStateMachine):
             from_account_id=source, to_account_id=dest, amount=amount, currency="USD"
         )
         try:
-            ledger.transfer(self.uow(), self.actor, request, None, 24)
+            asyncio.run(ledger.transfer(self.uow(), self.actor, request, None, 24))
         except errors.SameAccount:
             assert source == dest
             return
@@ -144,15 +145,10 @@ class LedgerMachine(RuleBasedStateMachine):
     def freeze_and_refuse(self, account: uuid.UUID) -> None:
         accounts.change_status(self.uow(), self.actor, account, "frozen")
         try:
-            ledger.post_transaction(
-                self.uow(),
-                self.actor,
-                ledger.MovementRequest(
-                    account_id=account, type="deposit", amount=1, currency="USD"
-                ),
-                None,
-                24,
+            deposit = ledger.MovementRequest(
+                account_id=account, type="deposit", amount=1, currency="USD"
             )
+            asyncio.run(ledger.post_transaction(self.uow(), self.actor, deposit, None, 24))
         except errors.AccountNotActive:
             pass
         else:

@@ -1,0 +1,303 @@
+"""PostgreSQL: the money path's one statement runs on an asynchronous connection, so the
+worker's event loop serves other requests while the database works on it."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import Engine, Text, bindparam, create_engine, func, select, text
+from sqlalchemy.exc import DataError, DBAPIError
+
+from bank.db.async_pool import AsyncAutocommitPool
+from bank.db.engine import async_pool, dispose, make_engine
+from bank.db.prepared import Prepared
+from bank.db.repositories import AtOnceCall
+from bank.db.uow import DuplicateKey, RetryableConflict, SqlAlchemyUnitOfWork
+from bank.domain import errors
+from tests import factories as f
+from tests.conftest import PG_ADMIN_URL, PostgresDatabases
+from tests.integration.conftest import AppFactory
+
+PID = Prepared(select(func.pg_backend_pid().cast(Text)))
+DIVIDES_BY_ZERO = Prepared(select(text("(1 / 0)::text")))
+# Waits for an advisory lock that the test holds on another session.
+WAITS_FOR_LOCK = Prepared(select(text("'locked' FROM pg_advisory_xact_lock(4242)")))
+
+
+def _until(condition: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
+    """Wait for a condition the test cannot be told about (bounded, polled)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.005)
+
+
+def _backend_alive(pid: int) -> bool:
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            found = conn.execute(
+                text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid}
+            ).scalar_one()
+    finally:
+        admin.dispose()
+    return bool(found)
+
+
+def _terminate(pid: int) -> None:
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    finally:
+        admin.dispose()
+    _until(lambda: not _backend_alive(pid), f"backend {pid} to exit")
+
+
+@pytest.fixture
+def engine(pg_databases: PostgresDatabases) -> Iterator[Engine]:
+    made = make_engine(pg_databases.create(), pool_size=2, pool_timeout=0.2)
+    yield made
+    dispose(made)
+
+
+def _pool(engine: Engine) -> AsyncAutocommitPool:
+    pool = async_pool(engine)
+    assert pool is not None
+    return pool
+
+
+async def _pid(pool: AsyncAutocommitPool) -> int:
+    row = await pool.first(PID, {})
+    assert row is not None
+    return int(row[0])
+
+
+def test_other_requests_are_served_while_a_money_statement_waits_on_the_database(
+    make_client: AppFactory, backend: str, db_url: str
+) -> None:
+    if backend != "postgres":
+        pytest.skip("SQLite writes run in process, under one lock")
+    client = make_client(db_lock_timeout_ms=10_000)  # one event loop serves every request
+    alice = f.customer(client)
+    source = f.funded_account(client, alice, 1_000)
+    target = f.account(client, alice)
+    outcome: dict[str, httpx.Response] = {}
+    mover = threading.Thread(
+        target=lambda: outcome.update(
+            moved=f.transfer(client, alice, source["id"], target["id"], 10, key="waits-on-row")
+        )
+    )
+    holder = create_engine(db_url).connect()
+    try:
+        holder.execute(
+            text("SELECT 1 FROM accounts WHERE id = :id FOR UPDATE"), {"id": source["id"]}
+        )
+        mover.start()
+        _until(lambda: _transfer_waits_on_a_lock(db_url), "the transfer to wait on the row lock")
+
+        live = client.get("/v1/health/live")
+        balance = f.balance(client, alice, source["id"])
+        still_waiting = mover.is_alive()
+    finally:
+        holder.rollback()
+        holder.close()
+        mover.join()
+
+    assert live.status_code == 200
+    assert balance == 1_000  # the read saw the committed state, not the pending transfer
+    assert still_waiting
+    assert outcome["moved"].status_code == 201
+    assert f.balance(client, alice, source["id"]) == 990
+
+
+def _transfer_waits_on_a_lock(db_url: str) -> bool:
+    # Its own session: within a transaction, pg_stat_activity is a snapshot.
+    probe = create_engine(db_url, isolation_level="AUTOCOMMIT")
+    try:
+        with probe.connect() as conn:
+            waiting = conn.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND wait_event_type = 'Lock' AND query LIKE '%bank_post_transfer%'"
+                )
+            ).scalar_one()
+    finally:
+        probe.dispose()
+    return bool(waiting)
+
+
+def test_one_connection_serves_statement_after_statement_even_after_an_error(
+    engine: Engine,
+) -> None:
+    pool = _pool(engine)
+
+    async def scenario() -> tuple[int, int, int]:
+        first = await _pid(pool)
+        second = await _pid(pool)
+        with pytest.raises(DataError) as failed:
+            await pool.first(DIVIDES_BY_ZERO, {})
+        assert getattr(failed.value.orig, "sqlstate", None) == "22012"
+        return first, second, await _pid(pool)
+
+    first, second, after_error = asyncio.run(scenario())
+
+    assert first == second == after_error
+    assert pool.idle_count == 1
+
+
+def test_asynchronous_connections_bound_lock_waits_as_the_pooled_ones_do(
+    pg_databases: PostgresDatabases,
+) -> None:
+    engine = make_engine(pg_databases.create(), lock_timeout_ms=1234)
+    setting = Prepared(select(text("current_setting('lock_timeout')")))
+
+    try:
+        found = asyncio.run(_pool(engine).first(setting, {}))
+    finally:
+        dispose(engine)
+
+    assert found == ("1234ms",)
+
+
+def test_a_connection_lost_in_use_fails_as_a_503_and_the_next_statement_reconnects(
+    pg_databases: PostgresDatabases,
+) -> None:
+    engine = make_engine(pg_databases.create(), pool_size=1, ping_after_idle=3600.0)
+    pool = _pool(engine)
+    uow = SqlAlchemyUnitOfWork(engine)
+
+    async def scenario() -> tuple[int, int]:
+        first = await _pid(pool)
+        await asyncio.to_thread(_terminate, first)
+        with pytest.raises(errors.ServiceUnavailable):
+            await uow.post_at_once(AtOnceCall(PID, {}))
+        return first, await _pid(pool)
+
+    try:
+        first, second = asyncio.run(scenario())
+    finally:
+        dispose(engine)
+
+    assert second != first
+
+
+def test_a_connection_killed_while_idle_is_replaced_when_pinged(
+    pg_databases: PostgresDatabases,
+) -> None:
+    engine = make_engine(pg_databases.create(), pool_size=1, ping_after_idle=0.0)
+    pool = _pool(engine)
+
+    async def scenario() -> tuple[int, int]:
+        first = await _pid(pool)
+        await asyncio.to_thread(_terminate, first)
+        return first, await _pid(pool)
+
+    try:
+        first, second = asyncio.run(scenario())
+    finally:
+        dispose(engine)
+
+    assert second != first
+
+
+def test_waiting_for_a_connection_is_bounded_by_the_pool_timeout(
+    pg_databases: PostgresDatabases,
+) -> None:
+    engine = make_engine(pg_databases.create(), pool_size=1, pool_timeout=0.2)
+    pool = _pool(engine)
+    admin = engine.connect()  # advisory locks are per database: this one's
+    admin.execute(text("SELECT pg_advisory_lock(4242)"))  # session lock: held until unlocked
+
+    async def scenario() -> tuple[Any, type[BaseException] | None]:
+        holding = asyncio.create_task(pool.first(WAITS_FOR_LOCK, {}))
+        await asyncio.sleep(0)  # it takes the only slot on its first step
+        refused: type[BaseException] | None = None
+        try:
+            await pool.first(PID, {})
+        except errors.ServiceUnavailable as exc:
+            refused = type(exc)
+        await asyncio.to_thread(_unlock, admin)
+        return await holding, refused
+
+    try:
+        held, refused = asyncio.run(scenario())
+    finally:
+        admin.close()
+        dispose(engine)
+
+    assert refused is errors.ServiceUnavailable
+    assert held == ("locked",)  # the statement that held the slot finished normally
+
+
+def _unlock(conn: Any) -> None:
+    conn.execute(text("SELECT pg_advisory_unlock(4242)"))
+    conn.commit()
+
+
+def test_a_new_event_loop_closes_the_connections_of_the_last(engine: Engine) -> None:
+    pool = _pool(engine)
+
+    first = asyncio.run(_pid(pool))
+    second = asyncio.run(_pid(pool))
+
+    assert second != first
+    _until(lambda: not _backend_alive(first), "the old loop's connection to close")
+    assert pool.idle_count == 1
+
+
+def test_dispose_closes_the_idle_asynchronous_connections(engine: Engine) -> None:
+    pid = asyncio.run(_pid(_pool(engine)))
+
+    dispose(engine)
+
+    _until(lambda: not _backend_alive(pid), "the idle connection to close")
+    assert _pool(engine).idle_count == 0
+
+
+@pytest.mark.parametrize(
+    ("sqlstate", "raised"),
+    [
+        ("23505", DuplicateKey),
+        ("40001", RetryableConflict),
+        ("40P01", RetryableConflict),
+        ("55P03", errors.ServiceUnavailable),
+        ("22012", DBAPIError),
+    ],
+)
+def test_errors_of_a_statement_run_at_once_are_translated_as_in_a_transaction(
+    engine: Engine, sqlstate: str, raised: type[Exception]
+) -> None:
+    _create_raiser(engine)
+    uow = SqlAlchemyUnitOfWork(engine)
+
+    with pytest.raises(raised):
+        asyncio.run(uow.post_at_once(AtOnceCall(RAISES, {"state": sqlstate})))
+
+
+def test_a_refused_rule_in_a_statement_run_at_once_answers_none(engine: Engine) -> None:
+    _create_raiser(engine)
+    uow = SqlAlchemyUnitOfWork(engine)
+
+    assert asyncio.run(uow.post_at_once(AtOnceCall(RAISES, {"state": "BK001"}))) is None
+
+
+RAISES = Prepared(select(func.test_raise(bindparam("state", type_=Text()))))
+
+
+def _create_raiser(engine: Engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "CREATE OR REPLACE FUNCTION test_raise(state text) RETURNS text"
+                " LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'raised' USING ERRCODE = state;"
+                " END $$"
+            )
+        )
