@@ -167,44 +167,31 @@ def test_asynchronous_connections_bound_lock_waits_as_the_pooled_ones_do(
     assert found == ("1234ms",)
 
 
-def test_a_connection_lost_in_use_fails_as_a_503_and_the_next_statement_reconnects(
-    pg_databases: PostgresDatabases,
+@pytest.mark.parametrize(
+    ("ping_after_idle", "next_use_fails"), [(3600.0, True), (0.0, False)], ids=["lost", "pinged"]
+)
+def test_a_killed_connection_is_replaced_after_a_503_or_at_once_when_pinged(
+    pg_databases: PostgresDatabases, ping_after_idle: float, next_use_fails: bool
 ) -> None:
-    engine = make_engine(pg_databases.create(), pool_size=1, ping_after_idle=3600.0)
+    engine = make_engine(pg_databases.create(), pool_size=1, ping_after_idle=ping_after_idle)
     pool = _pool(engine)
     uow = SqlAlchemyUnitOfWork(engine)
 
-    async def scenario() -> tuple[int, int]:
+    async def scenario() -> tuple[int, bool, int]:
         first = await _pid(pool)
         await asyncio.to_thread(_terminate, first)
-        with pytest.raises(errors.ServiceUnavailable):
+        try:
             await uow.post_at_once(AtOnceCall(PID, {}))
-        return first, await _pid(pool)
+        except errors.ServiceUnavailable:
+            return first, True, await _pid(pool)
+        return first, False, await _pid(pool)
 
     try:
-        first, second = asyncio.run(scenario())
+        first, failed, second = asyncio.run(scenario())
     finally:
         dispose(engine)
 
-    assert second != first
-
-
-def test_a_connection_killed_while_idle_is_replaced_when_pinged(
-    pg_databases: PostgresDatabases,
-) -> None:
-    engine = make_engine(pg_databases.create(), pool_size=1, ping_after_idle=0.0)
-    pool = _pool(engine)
-
-    async def scenario() -> tuple[int, int]:
-        first = await _pid(pool)
-        await asyncio.to_thread(_terminate, first)
-        return first, await _pid(pool)
-
-    try:
-        first, second = asyncio.run(scenario())
-    finally:
-        dispose(engine)
-
+    assert failed is next_use_fails
     assert second != first
 
 
