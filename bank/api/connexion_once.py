@@ -264,6 +264,20 @@ class _OnceRequestValidationMiddleware(RequestValidationMiddleware):  # type: ig
     api_cls = _OnceRequestValidationApi
 
 
+STOCK_EXTRACT_CONTENT_TYPE = utils.extract_content_type
+
+
+def extract_content_type(headers: list[tuple[bytes, bytes]] | dict[str, str]) -> str | None:
+    """`connexion.utils.extract_content_type` without the typing expression it builds on every
+    call (~1% of a request's Python): the first Content-Type header's value, or None."""
+    pairs: Any = headers.items() if isinstance(headers, dict) else headers
+    for key, value in pairs:
+        name = key.decode("latin-1") if isinstance(key, bytes) else key
+        if name.lower() == "content-type":
+            return value.decode("latin-1") if isinstance(value, bytes) else value
+    return None
+
+
 def install(app: AsyncApp) -> None:
     """Call before `add_api`: the app's operations are then built by `_OnceApi`, and its
     request validation by `_OnceRequestValidation`."""
@@ -277,3 +291,6 @@ def install(app: AsyncApp) -> None:
         )
     if not hasattr(parameter_module.pythonic, "cache_info"):
         parameter_module.pythonic = functools.cache(parameter_module.pythonic)
+    # Called twice per request (request validation, response); Connexion's callers look it up
+    # on the module at call time.
+    utils.extract_content_type = extract_content_type

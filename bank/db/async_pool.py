@@ -67,11 +67,14 @@ class AsyncAutocommitPool:
         would. Driver errors raise `DBAPIError`; no connection to be had raises 503."""
         sql, params = prepared.driver_call(self.dialect, values)
         owner = self._for_this_loop()
-        try:
-            async with asyncio.timeout(self._timeout):
-                await owner.slots.acquire()
-        except TimeoutError:
-            raise errors.ServiceUnavailable() from None
+        if owner.slots.locked():  # all in use: wait, boundedly (a free slot needs no timer)
+            try:
+                async with asyncio.timeout(self._timeout):
+                    await owner.slots.acquire()
+            except TimeoutError:
+                raise errors.ServiceUnavailable() from None
+        else:
+            await owner.slots.acquire()
         try:
             conn = await self._checkout(owner)
             try:

@@ -13,6 +13,8 @@ from typing import Any
 from unittest.mock import ANY
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from connexion.decorators import StarletteDecorator
 from starlette.testclient import TestClient
 
@@ -254,3 +256,27 @@ def test_handlers_get_the_same_arguments_as_from_connexions_own_parameter_decora
     assert ("create_transaction", {"token_info": ANY, "body": {}}) not in ours  # empty: 400
     bodies = [kwargs["body"] for name, kwargs in ours if name == "create_transaction"]
     assert bodies[1]["description"] == "ünïcode"
+
+
+_HEADER_NAMES = st.sampled_from(
+    ["content-type", "Content-Type", "CONTENT-TYPE", "content-length", "accept", "x-content-type"]
+)
+_HEADER_VALUES = st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=255), max_size=40)
+
+
+@given(
+    st.lists(st.tuples(_HEADER_NAMES, _HEADER_VALUES), max_size=5),
+    st.sampled_from(["asgi", "dict"]),
+)
+def test_content_type_extraction_answers_as_connexions_own(
+    pairs: list[tuple[str, str]], shape: str
+) -> None:
+    headers: Any = (
+        [(k.encode("latin-1"), v.encode("latin-1")) for k, v in pairs]
+        if shape == "asgi"
+        else dict(pairs)
+    )
+
+    ours = connexion_once.extract_content_type(headers)
+
+    assert ours == connexion_once.STOCK_EXTRACT_CONTENT_TYPE(headers)
