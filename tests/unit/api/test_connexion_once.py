@@ -13,9 +13,9 @@ from typing import Any
 from unittest.mock import ANY
 
 import pytest
+from connexion.decorators import StarletteDecorator
 from hypothesis import given
 from hypothesis import strategies as st
-from connexion.decorators import StarletteDecorator
 from starlette.testclient import TestClient
 
 from bank.api import connexion_once
