@@ -13,6 +13,7 @@ import httpx
 import pytest
 from sqlalchemy import Engine, Text, bindparam, create_engine, func, select, text
 from sqlalchemy.exc import DataError, DBAPIError
+from sqlalchemy.pool import NullPool
 
 from bank.db.async_pool import AsyncAutocommitPool
 from bank.db.engine import async_pool, dispose, make_engine
@@ -222,6 +223,63 @@ def test_waiting_for_a_connection_is_bounded_by_the_pool_timeout(
 
     assert refused is errors.ServiceUnavailable
     assert held == ("locked",)  # the statement that held the slot finished normally
+
+
+def test_a_statement_cancelled_midway_closes_its_connection(
+    pg_databases: PostgresDatabases,
+) -> None:
+    engine = make_engine(pg_databases.create(), pool_size=1)
+    pool = _pool(engine)
+    admin = engine.connect()
+    admin.execute(text("SELECT pg_advisory_lock(4242)"))
+
+    async def scenario() -> tuple[int, int]:
+        used = await _pid(pool)
+        waiting = asyncio.create_task(pool.first(WAITS_FOR_LOCK, {}))
+        await asyncio.to_thread(_until, lambda: _waits_for_advisory_lock(engine), "the wait")
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        assert pool.idle_count == 0  # not handed back: its state was unknown
+        await asyncio.to_thread(_unlock, admin)
+        return used, await _pid(pool)
+
+    try:
+        cancelled, after = asyncio.run(scenario())
+    finally:
+        admin.close()
+        dispose(engine)
+
+    assert after != cancelled
+    _until(lambda: not _backend_alive(cancelled), "the cancelled statement's connection to close")
+
+
+def _waits_for_advisory_lock(engine: Engine) -> bool:
+    probe = create_engine(engine.url, poolclass=NullPool)  # the engine's own pool is in use
+    try:
+        with probe.connect() as conn:
+            return bool(
+                conn.execute(
+                    text(
+                        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
+                        " AND NOT granted AND database = (SELECT oid FROM pg_database"
+                        " WHERE datname = current_database())"
+                    )
+                ).scalar_one()
+            )
+    finally:
+        probe.dispose()
+
+
+def test_an_unreachable_database_answers_503(pg_databases: PostgresDatabases) -> None:
+    missing = pg_databases.create().rsplit("/", 1)[0] + "/bank_no_such_database"
+    engine = make_engine(missing)
+
+    try:
+        with pytest.raises(errors.ServiceUnavailable):
+            asyncio.run(SqlAlchemyUnitOfWork(engine).post_at_once(AtOnceCall(PID, {})))
+    finally:
+        dispose(engine)
 
 
 def _unlock(conn: Any) -> None:
