@@ -122,9 +122,11 @@ class AsyncAutocommitPool:
                 return conn
             try:  # idle long enough for the server to have gone away meanwhile
                 await conn.execute("SELECT 1")
-            except psycopg.Error:
+            except BaseException as exc:  # dead, or cancelled midway: not reusable either way
                 conn.pgconn.finish()
-                continue
+                if isinstance(exc, psycopg.Error):
+                    continue
+                raise
             return conn
         try:
             return await psycopg.AsyncConnection.connect(**self._params)

@@ -3,6 +3,10 @@
 Every balance change is a conditional UPDATE that folds ownership, status, currency and funds
 into its WHERE clause (one round trip, and the row lock on PostgreSQL), taken in ascending id
 order, in the same transaction as its immutable transaction rows.
+
+`transfer` and `post_transaction` are coroutines only so that, on PostgreSQL, their one
+statement (`idempotency.run_at_once_first`) is awaited while the worker serves other requests;
+everything else they do, the general path included, runs synchronously as elsewhere.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 from sqlalchemy import Engine, Text, bindparam, create_engine, func, select, text
 from sqlalchemy.exc import DataError, DBAPIError
@@ -242,6 +243,8 @@ def test_a_statement_cancelled_midway_closes_its_connection(
             await waiting
         assert pool.idle_count == 0  # not handed back: its state was unknown
         await asyncio.to_thread(_unlock, admin)
+        await asyncio.to_thread(_until, lambda: not _backend_alive(used), "the close")
+        assert waiting.cancelled()
         return used, await _pid(pool)
 
     try:
@@ -251,7 +254,6 @@ def test_a_statement_cancelled_midway_closes_its_connection(
         dispose(engine)
 
     assert after != cancelled
-    _until(lambda: not _backend_alive(cancelled), "the cancelled statement's connection to close")
 
 
 def _waits_for_advisory_lock(engine: Engine) -> bool:
@@ -269,6 +271,37 @@ def _waits_for_advisory_lock(engine: Engine) -> bool:
             )
     finally:
         probe.dispose()
+
+
+def test_a_ping_cancelled_midway_closes_its_connection(
+    pg_databases: PostgresDatabases, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = make_engine(pg_databases.create(), pool_size=1, ping_after_idle=0.0)
+    pool = _pool(engine)
+    execute = psycopg.AsyncConnection.execute
+
+    async def cancelled_ping(self: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
+        if query == "SELECT 1":
+            raise asyncio.CancelledError
+        return await execute(self, query, *args, **kwargs)
+
+    async def scenario() -> tuple[int, int]:
+        pinged = await _pid(pool)
+        with monkeypatch.context() as patched:
+            patched.setattr(psycopg.AsyncConnection, "execute", cancelled_ping)
+            with pytest.raises(asyncio.CancelledError) as cancelled:
+                await _pid(pool)
+        # Closed at once, not when the traceback that still holds it is collected.
+        await asyncio.to_thread(_until, lambda: not _backend_alive(pinged), "the close")
+        assert cancelled.value is not None and pool.idle_count == 0
+        return pinged, await _pid(pool)
+
+    try:
+        pinged, after = asyncio.run(scenario())
+    finally:
+        dispose(engine)
+
+    assert after != pinged
 
 
 def test_an_unreachable_database_answers_503(pg_databases: PostgresDatabases) -> None:
