@@ -358,6 +358,12 @@ def _load_sqlite(url: str, data: dict[str, list[tuple[Any, ...]]]) -> None:
 # ---------------------------------------------------------------- query plans
 
 
+async def capture_plans(url: str, subject: Subject) -> str:
+    """`query_plans` from a running event loop: on its own thread, since the transfer it
+    captures is a coroutine that it runs to completion there."""
+    return await asyncio.to_thread(query_plans, url, subject)
+
+
 def query_plans(url: str, subject: Subject) -> str:
     """EXPLAIN (ANALYZE, BUFFERS) of every statement the service runs for the three requests."""
     from sqlalchemy import event
@@ -534,7 +540,7 @@ async def scale_database(db: str, args: argparse.Namespace, workdir: Path) -> di
             loaded = await measure(server.base_url, subject, args.samples, "loaded")
         print(f"[{db}] loaded: {json.dumps(loaded)}", flush=True)
         if db == "postgres":
-            (args.out / "query-plans.md").write_text(query_plans(url, subject))
+            (args.out / "query-plans.md").write_text(await capture_plans(url, subject))
         return {
             "db": db,
             "empty": empty,
