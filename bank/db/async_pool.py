@@ -81,11 +81,8 @@ class AsyncAutocommitPool:
                 cursor = await conn.execute(sql, params)
                 rows = await cursor.fetchall() if cursor.description is not None else []
             except psycopg.Error as exc:
-                lost = conn.closed or conn.broken  # as the dialect's is_disconnect decides
-                if lost:
-                    conn.pgconn.finish()
-                else:
-                    self._checkin(owner, conn)
+                lost = conn.closed  # the dialect's is_disconnect (a broken one is closed too)
+                self._checkin(owner, conn)  # which closes it for good if lost
                 raise self._wrapped(sql, params, exc, lost) from exc
             except BaseException:  # cancelled midway: the connection's state is unknown
                 conn.pgconn.finish()

@@ -188,8 +188,9 @@ def _autocommit_engine(
     ping_after_idle: float,
     lock_timeout_ms: int | None,
 ) -> Engine:
-    """Connections that stay in autocommit mode, for statements that are a whole unit of work
-    (`SqlAlchemyUnitOfWork.at_once`, `independent_reads`).
+    """Connections that stay in autocommit mode, for synchronous statements that are a whole
+    unit of work (`SqlAlchemyUnitOfWork.independent_reads`). The money path's statement runs on
+    the asynchronous pool beside it (`async_pool`).
 
     Switching a pooled connection to autocommit and back for each of them (SQLAlchemy's
     `isolation_level` execution option, reset at checkin, and the rollback on return) cost ~11%

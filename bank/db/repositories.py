@@ -601,15 +601,6 @@ class Ledger(Repository):
     def add_transfer(self, transfer: model.Transfer) -> None:
         _TRANSFER_INSERT.insert_later(self.conn, [_values(transfer)])
 
-    def post_at_once(self, call: AtOnceCall) -> str | None:
-        """Run `call` on this (autocommit) connection: see `transfer_at_once`."""
-        try:
-            return at_once_answer(call.statement.first(self.conn, call.values))
-        except DBAPIError as exc:
-            if at_once_refused(exc):
-                return None
-            raise
-
     def transaction(
         self, transaction_id: uuid.UUID, holder_id: uuid.UUID | None
     ) -> model.Transaction | None:

@@ -107,15 +107,16 @@ class SqlAlchemyUnitOfWork:
         works and flushes the commit; on any other engine it runs here, synchronously.
         """
         pool = async_pool(self._engine)
-        if pool is None:
-            with self._autocommitting() as tx:
-                return tx.ledger.post_at_once(call)
         try:
-            row = await pool.first(call.statement, call.values)
+            if pool is None:
+                with self._autocommitting() as tx:
+                    row = call.statement.first(tx.ledger.conn, call.values)
+            else:
+                row = await pool.first(call.statement, call.values)
         except DBAPIError as exc:
-            if r.at_once_refused(exc):
-                return None
-            _reraise(exc)
+            if not r.at_once_refused(exc):
+                _reraise(exc)
+            return None
         return r.at_once_answer(row)
 
     @contextmanager

@@ -340,6 +340,18 @@ def test_dispose_closes_the_idle_asynchronous_connections(engine: Engine) -> Non
     assert _pool(engine).idle_count == 0
 
 
+@pytest.fixture(params=["async-pool", "plain-engine"])
+def either_engine(request: pytest.FixtureRequest, engine: Engine) -> Iterator[Engine]:
+    """make_engine's engine (the statement is awaited on its asynchronous pool) or a plain one
+    on the same database (it runs synchronously): both answer the same."""
+    if request.param == "async-pool":
+        yield engine
+        return
+    plain = create_engine(engine.url)
+    yield plain
+    plain.dispose()
+
+
 @pytest.mark.parametrize(
     ("sqlstate", "raised"),
     [
@@ -351,18 +363,20 @@ def test_dispose_closes_the_idle_asynchronous_connections(engine: Engine) -> Non
     ],
 )
 def test_errors_of_a_statement_run_at_once_are_translated_as_in_a_transaction(
-    engine: Engine, sqlstate: str, raised: type[Exception]
+    either_engine: Engine, sqlstate: str, raised: type[Exception]
 ) -> None:
-    _create_raiser(engine)
-    uow = SqlAlchemyUnitOfWork(engine)
+    _create_raiser(either_engine)
+    uow = SqlAlchemyUnitOfWork(either_engine)
 
     with pytest.raises(raised):
         asyncio.run(uow.post_at_once(AtOnceCall(RAISES, {"state": sqlstate})))
 
 
-def test_a_refused_rule_in_a_statement_run_at_once_answers_none(engine: Engine) -> None:
-    _create_raiser(engine)
-    uow = SqlAlchemyUnitOfWork(engine)
+def test_a_refused_rule_in_a_statement_run_at_once_answers_none(
+    either_engine: Engine,
+) -> None:
+    _create_raiser(either_engine)
+    uow = SqlAlchemyUnitOfWork(either_engine)
 
     assert asyncio.run(uow.post_at_once(AtOnceCall(RAISES, {"state": "BK001"}))) is None
 
