@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import importlib
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
+from typing import Any
 
 import pytest
 
@@ -129,3 +133,85 @@ def test_worker_hides_the_server_header_and_requires_the_lifespan() -> None:
     assert kwargs["server_header"] is False
     assert kwargs["lifespan"] == "on"
     assert (kwargs["loop"], kwargs["http"]) == ("uvloop", "httptools")
+
+
+def _lifespan_app(events: list[str], *, fail: bool = False) -> Any:
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            events.append("http")
+            return
+        message = await receive()
+        assert message["type"] == "lifespan.startup"
+        await send({"type": "lifespan.startup.failed" if fail else "lifespan.startup.complete"})
+        events.append(f"frozen at startup: {gc.get_freeze_count() > 0}")
+        if fail:
+            return
+        message = await receive()
+        await send({"type": "lifespan.shutdown.complete"})
+
+    return app
+
+
+async def _run_lifespan(app: Any) -> list[dict[str, Any]]:
+    inbox = [{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return inbox.pop(0)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append({**message, "frozen": gc.get_freeze_count() > 0})
+
+    await app({"type": "lifespan"}, receive, send)
+    return sent
+
+
+@pytest.fixture
+def unfrozen_heap() -> Iterator[None]:
+    gc.unfreeze()
+    yield
+    gc.unfreeze()
+
+
+@pytest.mark.usefixtures("unfrozen_heap")
+def test_the_heap_is_frozen_once_startup_completes_before_the_server_is_told() -> None:
+    """A worker's startup heap (spec, validators, SQLAlchemy) is ~136k objects, and a full
+    collection that scans it stalls every in-flight request of the worker for 65-100 ms."""
+    from bank.gunicorn_worker import FreezeHeapAfterStartup
+
+    events: list[str] = []
+    sent = asyncio.run(_run_lifespan(FreezeHeapAfterStartup(_lifespan_app(events))))
+
+    assert sent == [
+        {"type": "lifespan.startup.complete", "frozen": True},
+        {"type": "lifespan.shutdown.complete", "frozen": True},
+    ]
+    assert events == ["frozen at startup: True"]
+
+
+@pytest.mark.usefixtures("unfrozen_heap")
+def test_a_failed_startup_freezes_nothing_and_requests_pass_straight_through() -> None:
+    from bank.gunicorn_worker import FreezeHeapAfterStartup
+
+    events: list[str] = []
+    sent = asyncio.run(_run_lifespan(FreezeHeapAfterStartup(_lifespan_app(events, fail=True))))
+    asyncio.run(FreezeHeapAfterStartup(_lifespan_app(events))({"type": "http"}, None, None))
+
+    assert sent == [{"type": "lifespan.startup.failed", "frozen": False}]
+    assert events == ["frozen at startup: False", "http"]
+    assert gc.get_freeze_count() == 0
+
+
+def test_the_worker_serves_the_wrapped_app(monkeypatch: pytest.MonkeyPatch) -> None:
+    from gunicorn.workers.base import Worker
+
+    from bank import gunicorn_worker
+
+    inner = _lifespan_app([])
+    monkeypatch.setattr(Worker, "load_wsgi", lambda self: setattr(self, "wsgi", inner))
+    worker = object.__new__(gunicorn_worker.BankUvicornWorker)
+
+    worker.load_wsgi()
+
+    assert isinstance(worker.wsgi, gunicorn_worker.FreezeHeapAfterStartup)
+    assert worker.wsgi.app is inner
