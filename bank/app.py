@@ -19,7 +19,6 @@ from connexion.middleware.server_error import ServerErrorMiddleware
 from connexion.options import SwaggerUIOptions
 from pydantic import ValidationError
 from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
 from starlette.testclient import TestClient
@@ -27,23 +26,18 @@ from starlette.testclient import TestClient
 from bank.api import connexion_once, deps, errors, formats, validation
 from bank.api.gateway import Gateway
 from bank.api.metrics import Metrics
-from bank.core.config import Settings, settings_problems
-from bank.core.logging import configure_logging
+from bank.core.config import Settings
 from bank.core.security import AccessTokenVerifier
-from bank.db.engine import dispose, make_engine, ping
-from bank.db.migrations import SchemaNotAtHead, ensure_at_head
+from bank.db.engine import dispose, make_engine
 from bank.db.uow import SqlAlchemyUnitOfWork
 from bank.domain.errors import BankError
 from bank.services.cards import CardPolicy
 from bank.services.users import AuthPolicy
+from bank.startup import DatabaseUnreachable, check_database, load_settings
 
 SPEC_DIR = Path(__file__).resolve().parents[1] / "openapi"
 SPEC_FILE = "bank.yaml"
 log = structlog.get_logger("bank.app")
-
-
-class StartupError(RuntimeError):
-    """The service cannot start: the reason was logged as one event."""
 
 
 class BankApp(Gateway):
@@ -104,27 +98,26 @@ def _policies(settings: Settings) -> tuple[AuthPolicy, CardPolicy]:
 def _lifespan(settings: Settings, engine: Engine) -> Any:
     @asynccontextmanager
     async def lifespan(_: Any) -> AsyncIterator[None]:
-        # Fail fast: an unreachable database or (in prod) an old schema stops the boot.
+        # Fail fast: an unreachable database or (in prod) an old schema stops the boot, unless
+        # the database may be away for now (bank/startup.py): then requests answer 503.
+        reachable = True
         try:
-            await anyio.to_thread.run_sync(ping, engine)
-            if settings.is_production:
-                await anyio.to_thread.run_sync(ensure_at_head, engine)
-        except DBAPIError as exc:
-            log.error(
-                "database_unreachable",
-                database=engine.url.render_as_string(),
-                reason=str(exc.orig).strip().splitlines()[0] if exc.orig else "",
-            )
-            raise StartupError("the database is unreachable") from None
-        except SchemaNotAtHead as exc:
-            log.error("database_schema_outdated", reason=str(exc))
-            raise StartupError(str(exc)) from None
+            await anyio.to_thread.run_sync(check_database, settings, engine)
+        except DatabaseUnreachable:
+            if not settings.boot_without_database:
+                raise
+            reachable = False
         # The event loop's handlers hold one pooled connection at a time; one thread per other
         # connection, so neither the threads nor the loop (which would stall the worker) wait
         # on the pool.
         threads = max(1, settings.db_pool_size - 1)
         anyio.to_thread.current_default_thread_limiter().total_tokens = threads
-        log.info("service_started", env=settings.app_env, database=engine.dialect.name)
+        log.info(
+            "service_started",
+            env=settings.app_env,
+            database=engine.dialect.name,
+            database_reachable=reachable,
+        )
         try:
             yield
         finally:
@@ -216,11 +209,4 @@ def create_app(settings: Settings) -> BankApp:
 
 def make_asgi_app() -> BankApp:
     """Factory for servers (gunicorn, uvicorn --factory): settings from the environment."""
-    try:
-        settings = Settings()
-    except ValidationError as exc:
-        configure_logging()
-        log.error("settings_invalid", problems=settings_problems(exc))
-        raise StartupError("invalid configuration") from None
-    configure_logging(settings.log_level, settings.log_format)
-    return create_app(settings)
+    return create_app(load_settings())

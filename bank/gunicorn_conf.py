@@ -96,6 +96,16 @@ def _prometheus_dir() -> Path | None:
 
 
 def on_starting(server: Arbiter) -> None:
+    """Before any worker: check the settings and the database once (`bank.startup`; a failure
+    stops gunicorn with exit code 1 before it binds its port), and prepare the metrics
+    directory."""
+    from bank.startup import check_before_workers
+
+    check_before_workers()
+    _prepare_prometheus_dir()
+
+
+def _prepare_prometheus_dir() -> None:
     """Create the metrics directory (the image points it into its tmpfs), and wipe metric files
     left by a previous run, as prometheus_client requires."""
     directory = _prometheus_dir()

@@ -5,10 +5,12 @@ gunicorn's settings and then applies `CONFIG_KWARGS` on top, so this class only 
 
 - `server_header=False`: no `Server: uvicorn` header (do not advertise the stack).
 - `limit_concurrency=1000`: a bound on open connections per worker (slowloris).
-- `lifespan="on"`: the app's lifespan must succeed. If the startup (settings, `SELECT 1`) fails,
-  uvicorn never marks the server started, the worker exits with gunicorn's `WORKER_BOOT_ERROR`
-  (3) and the master halts with "Worker failed to boot" and exit code 3, so the container
-  stops instead of serving a broken app.
+- `lifespan="on"`: the app's lifespan must succeed. If the startup fails (settings, a schema
+  behind the code), uvicorn never marks the server started, the worker exits with gunicorn's
+  `WORKER_BOOT_ERROR` (3) and the master halts with "Worker failed to boot" and exit code 3,
+  so the container stops instead of serving a broken app. An unreachable database is the
+  exception: the master checked it before starting any worker (`bank/startup.py`), so a worker
+  started during an outage boots and answers 503 until the database is back.
 
 The served app is wrapped in `FreezeHeapAfterStartup`: once the lifespan has started, the
 worker's heap is collected and frozen (`gc.freeze`), so the garbage collector's full

@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     # SQLite (WAL): NORMAL survives any process crash; FULL also survives an OS crash or power
     # loss, at an fsync per commit inside the write lock (a transfer ~1.0 -> ~1.8 ms).
     sqlite_synchronous: Literal["NORMAL", "FULL"] = "NORMAL"
+    # Start even when the database cannot be reached, answering 503 until it can. gunicorn's
+    # master sets it for its workers once it has checked the database itself (bank/startup.py).
+    boot_without_database: bool = False
     validate_responses: bool = False
     docs_enabled: bool = True
     metrics_enabled: bool = True

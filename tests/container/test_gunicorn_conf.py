@@ -1,10 +1,12 @@
-"""bank/gunicorn_conf.py in-process: environment parsing and the Prometheus hooks."""
+"""bank/gunicorn_conf.py in-process: environment parsing, the startup check and the Prometheus
+hooks."""
 
 from __future__ import annotations
 
 import asyncio
 import gc
 import importlib
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
@@ -65,6 +67,49 @@ def test_invalid_numbers_stop_gunicorn_with_a_message(
         load_conf(monkeypatch, **env)
 
 
+@pytest.fixture
+def checks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """on_starting's database check, recorded instead of run (tests of the metrics hooks)."""
+    import bank.startup
+
+    ran: list[str] = []
+    monkeypatch.setattr(bank.startup, "check_before_workers", lambda: ran.append("checked"))
+    return ran
+
+
+def test_on_starting_checks_the_database_then_lets_later_workers_boot_without_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("BOOT_WITHOUT_DATABASE", "false")
+    conf = load_conf(
+        monkeypatch,
+        DATABASE_URL=f"sqlite:///{tmp_path / 'bank.db'}",
+        JWT_SECRET="s" * 40,
+        APP_ENV="dev",
+    )
+
+    conf.on_starting(SimpleNamespace())
+
+    assert os.environ["BOOT_WITHOUT_DATABASE"] == "true"  # inherited by every forked worker
+
+
+def test_on_starting_stops_gunicorn_when_the_database_is_unreachable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bank.startup import StartupError
+
+    monkeypatch.setenv("BOOT_WITHOUT_DATABASE", "false")
+    url = "postgresql+psycopg://bank:secret@127.0.0.1:1/bank"
+    conf = load_conf(monkeypatch, DATABASE_URL=url, JWT_SECRET="s" * 40, APP_ENV="dev")
+
+    # gunicorn prints a RuntimeError's message and exits 1, before binding its port.
+    with pytest.raises(StartupError, match="unreachable"):
+        conf.on_starting(SimpleNamespace())
+
+    assert os.environ["BOOT_WITHOUT_DATABASE"] == "false"
+
+
+@pytest.mark.usefixtures("checks")
 def test_on_starting_wipes_only_prometheus_files(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -79,6 +124,7 @@ def test_on_starting_wipes_only_prometheus_files(
     assert sorted(path.name for path in tmp_path.iterdir()) == sorted(kept)
 
 
+@pytest.mark.usefixtures("checks")
 def test_on_starting_creates_the_metrics_directory(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -110,7 +156,7 @@ def test_child_exit_marks_the_worker_dead_in_multiprocess_mode(
 
 
 def test_hooks_do_nothing_without_multiprocess_mode(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, checks: list[str]
 ) -> None:
     (tmp_path / "counter_1.db").write_text("")
     monkeypatch.chdir(tmp_path)
@@ -123,6 +169,7 @@ def test_hooks_do_nothing_without_multiprocess_mode(
 
     assert dead == []
     assert (tmp_path / "counter_1.db").exists()
+    assert checks == ["checked"]
 
 
 def test_worker_hides_the_server_header_and_requires_the_lifespan() -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
 import time
 from pathlib import Path
 
@@ -78,8 +80,7 @@ def test_service_answers_503_while_postgres_is_down_and_recovers_by_itself(
     with psycopg.connect(throwaway_pg.admin_url, autocommit=True) as conn:
         conn.execute("CREATE DATABASE bank")
     url = harness.sqlalchemy_url(throwaway_pg.admin_url.rsplit("/", 1)[0] + "/bank")
-    # INFO: the server is ready only once every worker has booted, so none is still checking
-    # the database at startup when it goes down (a worker that cannot boot halts gunicorn).
+    # INFO: the server is ready only once every worker has booted (logged service_started).
     env = harness.service_env(url, LOG_LEVEL="INFO")
     harness.migrate(env, tmp_path / "migrate.log")
 
@@ -102,3 +103,77 @@ def test_service_answers_503_while_postgres_is_down_and_recovers_by_itself(
         f"\nattempts {dict(stats.attempts)}, codes {dict(stats.error_codes)}, "
         f"ready again {recovered:.1f}s after PostgreSQL restarted"
     )
+
+
+def _started(server: Server) -> int:
+    return server.log_tail(10_000_000).count('"service_started"')
+
+
+async def _replace_a_worker_while_down(
+    server: Server, pg: ThrowawayPostgres
+) -> tuple[list[int], int, dict[str, object], int]:
+    """Stop PostgreSQL, kill -9 a worker, wait for its replacement; probe; start PostgreSQL."""
+    model = Model()
+    users = await support.make_users(server.base_url, 2, model)
+    await asyncio.to_thread(pg.stop)
+    before = server.worker_pids()
+    victim = before[0]
+    os.kill(victim, signal.SIGKILL)
+    replaced: list[int] = []
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and server.process is not None:
+        if server.process.poll() is not None:
+            break  # the master gave up
+        now = server.worker_pids()
+        # Replaced, and the replacement's startup (its database check) is over.
+        if len(now) == len(before) and victim not in now and _started(server) > len(before):
+            replaced = now
+            break
+        await asyncio.sleep(0.2)
+    probe = await _probe(server.base_url, users[0]) if replaced else {}
+    await asyncio.to_thread(pg.start)
+    status = -1
+    async with aiohttp.ClientSession() as s:
+        while replaced and time.monotonic() < deadline + 30:
+            body = {
+                "from_account_id": users[0].account,
+                "to_account_id": users[1].account,
+                "amount": 1,
+                "currency": "USD",
+            }
+            headers = {**users[0].headers, "Idempotency-Key": "after-the-outage"}
+            async with s.post(f"{server.base_url}/v1/transfers", json=body, headers=headers) as r:
+                status = r.status
+            if status != 503:
+                break
+            await asyncio.sleep(0.2)
+    return replaced, victim, probe, status
+
+
+def test_a_worker_replaced_while_postgres_is_down_boots_and_serves_once_it_is_back(
+    throwaway_pg: ThrowawayPostgres, tmp_path: Path
+) -> None:
+    """The master checked the database when it started; a worker it starts later, during an
+    outage, boots without it (answering 503) instead of halting the whole service."""
+    import psycopg
+
+    with psycopg.connect(throwaway_pg.admin_url, autocommit=True) as conn:
+        conn.execute("CREATE DATABASE bank")
+    url = harness.sqlalchemy_url(throwaway_pg.admin_url.rsplit("/", 1)[0] + "/bank")
+    env = harness.service_env(url, LOG_LEVEL="INFO")
+    harness.migrate(env, tmp_path / "migrate.log")
+
+    with Server(env, tmp_path / "server.log") as server:
+        replaced, victim, probe, status = asyncio.run(
+            _replace_a_worker_while_down(server, throwaway_pg)
+        )
+        master_alive = server.process is not None and server.process.poll() is None
+        log = server.log_tail(20_000)
+
+    assert master_alive and replaced, f"worker {victim} was not replaced:\n{log[-3000:]}"
+    health_status, health_body = probe["health"]  # type: ignore[misc]
+    assert health_status == 503 and health_body["checks"]["database"] == "unavailable"
+    assert probe["live"] == 200
+    read_status, read_body = probe["read"]  # type: ignore[misc]
+    assert read_status == 503 and read_body["error"]["code"] == "service_unavailable"
+    assert status == 201, f"no transfer once PostgreSQL was back ({status}):\n{log[-3000:]}"

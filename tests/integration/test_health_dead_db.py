@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bank.app import StartupError, create_app
+from bank.app import create_app
+from bank.startup import StartupError
 from tests import factories as f
 from tests.conftest import make_settings
 
@@ -45,3 +46,20 @@ def test_startup_fails_fast_when_database_is_unreachable() -> None:
 
     with pytest.raises(StartupError, match="unreachable"), app.test_client():
         pass
+
+
+@pytest.mark.parametrize("kind", ["postgres", "sqlite"])
+def test_a_worker_allowed_to_boot_without_the_database_starts_and_answers_503(kind: str) -> None:
+    """gunicorn's workers, once the master has checked the database (bank/startup.py): one
+    started during an outage serves, answering 503 until the database is back."""
+    settings = make_settings(DEAD_URLS[kind], db_pool_timeout_seconds=1, boot_without_database=True)
+    app = create_app(settings)
+
+    with app.test_client(raise_server_exceptions=False) as client:  # the lifespan runs
+        health = client.get("/v1/health")
+        live = client.get("/v1/health/live")
+        signup = client.post("/v1/auth/signup", json=f.signup_body())
+
+    assert health.status_code == 503 and health.json()["checks"] == {"database": "unavailable"}
+    assert live.status_code == 200
+    assert signup.status_code == 503 and f.error_code(signup) == "service_unavailable"

@@ -230,15 +230,20 @@ def test_posting_stamps_migration_takes_each_accounts_latest_row(
     assert deposit.json()["created_at"] == latest
 
 
+@pytest.mark.parametrize("boot_without_database", [False, True])
 def test_production_refuses_a_schema_behind_head(
-    backend: str, tmp_path: Any, pg_databases: PostgresDatabases
+    backend: str, tmp_path: Any, pg_databases: PostgresDatabases, boot_without_database: bool
 ) -> None:
+    """Even a worker that may boot while the database is away refuses a reachable one whose
+    schema is behind the code."""
     from bank.app import create_app
+    from bank.startup import StartupError
 
     url = database_url(backend, tmp_path, pg_databases)  # empty: no migrations applied
-    app = create_app(make_settings(url, app_env="production"))
+    settings = make_settings(url, app_env="production", boot_without_database=boot_without_database)
+    app = create_app(settings)
 
-    with pytest.raises(Exception), app.test_client():
+    with pytest.raises(StartupError, match="bank migrate"), app.test_client():
         pass
     app.engine.dispose()
 
