@@ -28,7 +28,7 @@ from bank.api.gateway import Gateway
 from bank.api.metrics import Metrics
 from bank.core.config import Settings
 from bank.core.security import AccessTokenVerifier
-from bank.db.engine import dispose, make_engine
+from bank.db.engine import async_pool, autocommit_engine, dispose, make_engine
 from bank.db.uow import SqlAlchemyUnitOfWork
 from bank.domain.errors import BankError
 from bank.services.cards import CardPolicy
@@ -127,7 +127,19 @@ def _lifespan(settings: Settings, engine: Engine) -> Any:
     return lifespan
 
 
-def _pool_status(engine: Engine) -> tuple[int, int]:
+def _pool_status(engine: Engine) -> dict[str, tuple[int, int]]:
+    """(connections in use, pool size) of each of the engine's pools, by name."""
+    status = {"transactional": _sync_pool_status(engine)}
+    sibling = autocommit_engine(engine)
+    if sibling is not None:
+        status["autocommit"] = _sync_pool_status(sibling)
+    money = async_pool(engine)
+    if money is not None:
+        status["async"] = (money.in_use, money.size)
+    return status
+
+
+def _sync_pool_status(engine: Engine) -> tuple[int, int]:
     pool: Any = engine.pool
     checked_out = getattr(pool, "checkedout", None)
     size = getattr(pool, "size", None)

@@ -32,7 +32,7 @@ MOVEMENT_ROUTES = {
 
 
 class Metrics:
-    def __init__(self, pool_status: Callable[[], tuple[int, int]] | None = None) -> None:
+    def __init__(self, pool_status: Callable[[], dict[str, tuple[int, int]]] | None = None) -> None:
         self.multiprocess = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
         self.registry = CollectorRegistry() if not self.multiprocess else None
         registry = self.registry
@@ -55,15 +55,19 @@ class Metrics:
             ["type", "outcome"],
             registry=registry,
         )
+        # pool: "transactional", and on PostgreSQL "autocommit" (single-row reads) and "async"
+        # (money statements in flight).
         self.pool_in_use = Gauge(
             "bank_db_pool_connections_in_use",
-            "Database connections checked out",
+            "Database connections checked out, by pool",
+            ["pool"],
             registry=registry,
             multiprocess_mode="livesum",
         )
         self.pool_size = Gauge(
             "bank_db_pool_size",
-            "Database pool size",
+            "Database pool size, by pool",
+            ["pool"],
             registry=registry,
             multiprocess_mode="livesum",
         )
@@ -81,9 +85,9 @@ class Metrics:
 
     def render(self) -> bytes:
         if self._pool_status is not None:
-            in_use, size = self._pool_status()
-            self.pool_in_use.set(in_use)
-            self.pool_size.set(size)
+            for pool, (in_use, size) in self._pool_status().items():
+                self.pool_in_use.labels(pool).set(in_use)
+                self.pool_size.labels(pool).set(size)
         if self.registry is not None:
             return bytes(generate_latest(self.registry))
         registry = CollectorRegistry()

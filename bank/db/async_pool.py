@@ -61,6 +61,7 @@ class AsyncAutocommitPool:
         self._timeout = timeout
         self._ping_after_idle = ping_after_idle
         self._current: _LoopConnections | None = None
+        self.in_use = 0  # statements holding a slot now (metrics)
 
     async def first(self, prepared: Prepared, values: Mapping[str, Any]) -> tuple[Any, ...] | None:
         """Run `prepared` on a pooled connection: its first row, processed as `Prepared.first`
@@ -75,6 +76,7 @@ class AsyncAutocommitPool:
                 raise errors.ServiceUnavailable() from None
         else:
             await owner.slots.acquire()
+        self.in_use += 1
         try:
             conn = await self._checkout(owner)
             try:
@@ -89,6 +91,7 @@ class AsyncAutocommitPool:
                 raise
             self._checkin(owner, conn)
         finally:
+            self.in_use -= 1
             owner.slots.release()
         processed = prepared.processed(self.dialect, rows)
         return processed[0] if processed else None

@@ -87,7 +87,8 @@ def test_other_requests_are_served_while_a_money_statement_waits_on_the_database
 ) -> None:
     if backend != "postgres":
         pytest.skip("SQLite writes run in process, under one lock")
-    client = make_client(db_lock_timeout_ms=10_000)  # one event loop serves every request
+    # One event loop serves every request.
+    client = make_client(db_lock_timeout_ms=10_000, metrics_token="m" * 32)
     alice = f.customer(client)
     source = f.funded_account(client, alice, 1_000)
     target = f.account(client, alice)
@@ -107,6 +108,7 @@ def test_other_requests_are_served_while_a_money_statement_waits_on_the_database
 
         live = client.get("/v1/health/live")
         balance = f.balance(client, alice, source["id"])
+        metrics = client.get("/metrics", headers={"Authorization": f"Bearer {'m' * 32}"}).text
         still_waiting = mover.is_alive()
     finally:
         holder.rollback()
@@ -115,6 +117,10 @@ def test_other_requests_are_served_while_a_money_statement_waits_on_the_database
 
     assert live.status_code == 200
     assert balance == 1_000  # the read saw the committed state, not the pending transfer
+    assert 'bank_db_pool_connections_in_use{pool="async"} 1.0' in metrics  # the transfer
+    assert 'bank_db_pool_size{pool="async"} 8.0' in metrics
+    assert 'bank_db_pool_size{pool="transactional"} 8.0' in metrics
+    assert 'bank_db_pool_size{pool="autocommit"}' in metrics
     assert still_waiting
     assert outcome["moved"].status_code == 201
     assert f.balance(client, alice, source["id"]) == 990

@@ -114,6 +114,15 @@ def test_metrics_count_money_movements(client: TestClient) -> None:
     assert 'bank_money_movements_total{outcome="rejected",type="withdrawal"}' in text
 
 
+def test_metrics_show_each_database_pool(client: TestClient) -> None:
+    text = client.get("/metrics", headers={"Authorization": f"Bearer {'m' * 32}"}).text
+
+    # SQLite has one pool; PostgreSQL adds "autocommit" and "async" (test_async_pool.py).
+    assert 'bank_db_pool_size{pool="transactional"}' in text
+    assert 'bank_db_pool_connections_in_use{pool="transactional"} 0.0' in text
+    assert 'pool="async"' not in text
+
+
 def test_metrics_open_to_loopback_without_token(tmp_path: Path) -> None:
     from bank.api.gateway import is_loopback
 
