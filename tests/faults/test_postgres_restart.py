@@ -34,6 +34,27 @@ async def _probe(base: str, user: support.bench.User) -> dict[str, object]:
     return {"health": health, "live": live, "read": read}
 
 
+def _bank_database(pg: ThrowawayPostgres, tmp_path: Path) -> tuple[str, dict[str, str]]:
+    """A migrated `bank` database on the throwaway cluster: its URL and the service's env."""
+    import psycopg
+
+    with psycopg.connect(pg.admin_url, autocommit=True) as conn:
+        conn.execute("CREATE DATABASE bank")
+    url = harness.sqlalchemy_url(pg.admin_url.rsplit("/", 1)[0] + "/bank")
+    # INFO: the server is ready only once every worker has booted (logged service_started).
+    env = harness.service_env(url, LOG_LEVEL="INFO")
+    harness.migrate(env, tmp_path / "migrate.log")
+    return url, env
+
+
+def _assert_answers_of_an_outage(probe: dict[str, object]) -> None:
+    health_status, health_body = probe["health"]  # type: ignore[misc]
+    assert health_status == 503 and health_body["checks"]["database"] == "unavailable"
+    assert probe["live"] == 200
+    read_status, read_body = probe["read"]  # type: ignore[misc]
+    assert read_status == 503 and read_body["error"]["code"] == "service_unavailable"
+
+
 async def _scenario(
     server: Server, pg: ThrowawayPostgres
 ) -> tuple[support.LoadStats, Model, dict[str, object], float]:
@@ -75,23 +96,12 @@ async def _scenario(
 def test_service_answers_503_while_postgres_is_down_and_recovers_by_itself(
     throwaway_pg: ThrowawayPostgres, tmp_path: Path
 ) -> None:
-    import psycopg
-
-    with psycopg.connect(throwaway_pg.admin_url, autocommit=True) as conn:
-        conn.execute("CREATE DATABASE bank")
-    url = harness.sqlalchemy_url(throwaway_pg.admin_url.rsplit("/", 1)[0] + "/bank")
-    # INFO: the server is ready only once every worker has booted (logged service_started).
-    env = harness.service_env(url, LOG_LEVEL="INFO")
-    harness.migrate(env, tmp_path / "migrate.log")
+    url, env = _bank_database(throwaway_pg, tmp_path)
 
     with Server(env, tmp_path / "server.log") as server:
         stats, model, probe, recovered = asyncio.run(_scenario(server, throwaway_pg))
 
-    health_status, health_body = probe["health"]  # type: ignore[misc]
-    assert health_status == 503 and health_body["checks"]["database"] == "unavailable"
-    assert probe["live"] == 200
-    read_status, read_body = probe["read"]  # type: ignore[misc]
-    assert read_status == 503 and read_body["error"]["code"] == "service_unavailable"
+    _assert_answers_of_an_outage(probe)
     assert 0 <= recovered < 30, "the service did not become ready again"
     assert stats.bad_envelopes == []
     assert {s for s in stats.attempts if s >= 500} <= {503}, stats.attempts
@@ -155,13 +165,7 @@ def test_a_worker_replaced_while_postgres_is_down_boots_and_serves_once_it_is_ba
 ) -> None:
     """The master checked the database when it started; a worker it starts later, during an
     outage, boots without it (answering 503) instead of halting the whole service."""
-    import psycopg
-
-    with psycopg.connect(throwaway_pg.admin_url, autocommit=True) as conn:
-        conn.execute("CREATE DATABASE bank")
-    url = harness.sqlalchemy_url(throwaway_pg.admin_url.rsplit("/", 1)[0] + "/bank")
-    env = harness.service_env(url, LOG_LEVEL="INFO")
-    harness.migrate(env, tmp_path / "migrate.log")
+    _, env = _bank_database(throwaway_pg, tmp_path)
 
     with Server(env, tmp_path / "server.log") as server:
         replaced, victim, probe, status = asyncio.run(
@@ -171,9 +175,5 @@ def test_a_worker_replaced_while_postgres_is_down_boots_and_serves_once_it_is_ba
         log = server.log_tail(20_000)
 
     assert master_alive and replaced, f"worker {victim} was not replaced:\n{log[-3000:]}"
-    health_status, health_body = probe["health"]  # type: ignore[misc]
-    assert health_status == 503 and health_body["checks"]["database"] == "unavailable"
-    assert probe["live"] == 200
-    read_status, read_body = probe["read"]  # type: ignore[misc]
-    assert read_status == 503 and read_body["error"]["code"] == "service_unavailable"
+    _assert_answers_of_an_outage(probe)
     assert status == 201, f"no transfer once PostgreSQL was back ({status}):\n{log[-3000:]}"
