@@ -6,17 +6,31 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-import psycopg
 import pytest
-from sqlalchemy import Engine, Text, bindparam, create_engine, func, select, text
-from sqlalchemy.exc import DataError, DBAPIError
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    Engine,
+    Text,
+    Uuid,
+    bindparam,
+    create_engine,
+    func,
+    literal_column,
+    select,
+    text,
+)
+from sqlalchemy.exc import DataError, DBAPIError, ProgrammingError
 from sqlalchemy.pool import NullPool
 
-from bank.db.async_pool import AsyncAutocommitPool
+from bank.db.async_pool import AsyncAutocommitPool, _Wire
 from bank.db.engine import async_pool, dispose, make_engine
 from bank.db.prepared import Prepared
 from bank.db.repositories import AtOnceCall
@@ -178,7 +192,7 @@ def test_asynchronous_connections_bound_lock_waits_as_the_pooled_ones_do(
 @pytest.mark.parametrize(
     ("ping_after_idle", "next_use_fails"), [(3600.0, True), (0.0, False)], ids=["lost", "pinged"]
 )
-def test_a_killed_connection_is_replaced_after_a_503_or_at_once_when_pinged(
+def test_a_connection_killed_while_the_loop_is_busy_is_replaced_after_a_503_or_when_pinged(
     pg_databases: PostgresDatabases, ping_after_idle: float, next_use_fails: bool
 ) -> None:
     engine = make_engine(pg_databases.create(), pool_size=1, ping_after_idle=ping_after_idle)
@@ -187,7 +201,7 @@ def test_a_killed_connection_is_replaced_after_a_503_or_at_once_when_pinged(
 
     async def scenario() -> tuple[int, bool, int]:
         first = await _pid(pool)
-        await asyncio.to_thread(_terminate, first)
+        _terminate(first)  # blocks the loop: the pool cannot see the close before its next use
         try:
             await uow.post_at_once(AtOnceCall(PID, {}))
         except errors.ServiceUnavailable:
@@ -201,6 +215,37 @@ def test_a_killed_connection_is_replaced_after_a_503_or_at_once_when_pinged(
 
     assert failed is next_use_fails
     assert second != first
+
+
+def test_a_connection_the_server_closes_while_idle_is_dropped_and_replaced_without_a_503(
+    engine: Engine,
+) -> None:
+    pool = _pool(engine)
+    uow = SqlAlchemyUnitOfWork(engine)
+
+    async def scenario() -> tuple[int, str | None, int]:
+        first = await _pid(pool)
+        await asyncio.to_thread(_terminate, first)  # the loop runs meanwhile
+        await _until_async(lambda: pool.idle_count == 0, "the pool to drop the closed one")
+        answer = await uow.post_at_once(AtOnceCall(PID, {}))
+        return first, answer, await _pid(pool)
+
+    try:
+        first, answer, second = asyncio.run(scenario())
+    finally:
+        dispose(engine)
+
+    assert answer is not None and int(answer) != first
+    assert second != first
+
+
+async def _until_async(condition: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
+    """As `_until`, letting the event loop run between the checks."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.005)
 
 
 def test_waiting_for_a_connection_is_bounded_by_the_pool_timeout(
@@ -284,17 +329,14 @@ def test_a_ping_cancelled_midway_closes_its_connection(
 ) -> None:
     engine = make_engine(pg_databases.create(), pool_size=1, ping_after_idle=0.0)
     pool = _pool(engine)
-    execute = psycopg.AsyncConnection.execute
 
-    async def cancelled_ping(self: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
-        if query == "SELECT 1":
-            raise asyncio.CancelledError
-        return await execute(self, query, *args, **kwargs)
+    async def cancelled_ping(self: Any) -> None:
+        raise asyncio.CancelledError
 
     async def scenario() -> tuple[int, int]:
         pinged = await _pid(pool)
         with monkeypatch.context() as patched:
-            patched.setattr(psycopg.AsyncConnection, "execute", cancelled_ping)
+            patched.setattr(_Wire, "ping", cancelled_ping)
             with pytest.raises(asyncio.CancelledError) as cancelled:
                 await _pid(pool)
         # Closed at once, not when the traceback that still holds it is collected.
@@ -344,6 +386,93 @@ def test_dispose_closes_the_idle_asynchronous_connections(engine: Engine) -> Non
 
     _until(lambda: not _backend_alive(pid), "the idle connection to close")
     assert _pool(engine).idle_count == 0
+
+
+ECHO = Prepared(
+    select(
+        bindparam("u", type_=Uuid()),
+        bindparam("t", type_=DateTime(timezone=True)),
+        bindparam("n", type_=BigInteger()),
+        bindparam("s", type_=Text()),
+        bindparam("b", type_=Boolean()),
+        bindparam("missing", type_=Text()),
+        bindparam("n", type_=BigInteger()) + 1,  # one parameter used twice
+        literal_column("'100%'"),
+    )
+)
+
+
+def test_parameters_and_rows_cross_the_asynchronous_connection_as_on_the_pooled_ones(
+    engine: Engine,
+) -> None:
+    values = {
+        "u": uuid.uuid4(),
+        "t": datetime(2026, 12, 6, 5, 4, 3, 210987, tzinfo=UTC),
+        "n": -(2**63),
+        "s": "Zoë's 100% «text»",
+        "b": False,
+        "missing": None,
+    }
+
+    found = asyncio.run(_pool(engine).first(ECHO, values))
+
+    with engine.connect() as conn:
+        assert found == ECHO.first(conn, values)
+    assert found == (*values.values(), -(2**63) + 1, "100%")
+
+
+def test_a_statement_larger_than_the_socket_buffer_is_sent_whole(engine: Engine) -> None:
+    big = "x" * (8 * 1024 * 1024)
+    length = Prepared(select(func.length(bindparam("s", type_=Text()))))
+
+    found = asyncio.run(_pool(engine).first(length, {"s": big}))
+
+    assert found == (len(big),)
+
+
+def test_a_statement_the_server_cannot_prepare_fails_and_the_connection_serves_on(
+    engine: Engine,
+) -> None:
+    pool = _pool(engine)
+    broken = Prepared(select(text("no_such_column")))
+
+    async def scenario() -> tuple[int, int]:
+        first = await _pid(pool)
+        with pytest.raises(ProgrammingError):
+            await pool.first(broken, {})
+        return first, await _pid(pool)
+
+    before, after = asyncio.run(scenario())
+
+    assert before == after
+
+
+def test_a_statement_whose_result_changed_shape_closes_its_connection_once(
+    engine: Engine,
+) -> None:
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE shape (a int)"))
+        conn.execute(text("INSERT INTO shape VALUES (1)"))
+    every_column = Prepared(select(text("*, pg_backend_pid() FROM shape")))
+    pool = _pool(engine)
+
+    async def scenario() -> tuple[Any, Any, Any]:
+        before = await pool.first(every_column, {})
+        await asyncio.to_thread(_add_column_to_shape, engine)
+        with pytest.raises(DBAPIError) as stale:
+            await pool.first(every_column, {})
+        return before, stale.value, await pool.first(every_column, {})
+
+    before, stale, after = asyncio.run(scenario())
+
+    assert getattr(stale.orig, "sqlstate", None) == "0A000"  # cached plan changed its result
+    assert after is not None and before is not None
+    assert after[:2] == (1, None) and after[2] != before[1]  # a fresh connection
+
+
+def _add_column_to_shape(engine: Engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(text("ALTER TABLE shape ADD COLUMN b int"))
 
 
 @pytest.fixture(params=["async-pool", "plain-engine"])

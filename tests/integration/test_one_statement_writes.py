@@ -13,6 +13,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from bank.app import BankApp
+from bank.db.async_pool import _Wire
 from tests import factories as f
 
 # A description that JSON must escape: quotes, a backslash, a slash, non-ASCII, a control char.
@@ -178,7 +179,7 @@ def test_postgres_moves_money_in_one_statement_and_no_transaction_block(
     sent: list[str] = []
     commits: list[int] = []
     execute, commit = psycopg.Cursor.execute, psycopg.Connection.commit
-    execute_async, commit_async = psycopg.AsyncCursor.execute, psycopg.AsyncConnection.commit
+    run_async = _Wire.run  # the asynchronous connections' statements (bank/db/async_pool.py)
 
     def counting_execute(self: psycopg.Cursor[Any], query: Any, *args: Any, **kw: Any) -> Any:
         sent.append(str(query))
@@ -188,20 +189,13 @@ def test_postgres_moves_money_in_one_statement_and_no_transaction_block(
         commits.append(1)
         commit(self)
 
-    async def counting_execute_async(
-        self: psycopg.AsyncCursor[Any], query: Any, *args: Any, **kw: Any
-    ) -> Any:
-        sent.append(str(query))
-        return await execute_async(self, query, *args, **kw)
-
-    async def counting_commit_async(self: psycopg.AsyncConnection[Any]) -> None:
-        commits.append(1)
-        await commit_async(self)
+    async def counting_run_async(self: _Wire, query: str, params: Any) -> Any:
+        sent.append(query)
+        return await run_async(self, query, params)
 
     monkeypatch.setattr(psycopg.Cursor, "execute", counting_execute)
     monkeypatch.setattr(psycopg.Connection, "commit", counting_commit)
-    monkeypatch.setattr(psycopg.AsyncCursor, "execute", counting_execute_async)
-    monkeypatch.setattr(psycopg.AsyncConnection, "commit", counting_commit_async)
+    monkeypatch.setattr(_Wire, "run", counting_run_async)
 
     moved = [
         f.transfer(client, alice, source["id"], target["id"], 10, key="one-round-trip-t"),

@@ -113,9 +113,8 @@ def test_reads_see_one_snapshot_and_writes_stay_read_committed(db_url: str, back
 
 
 _SELECT_TWO = AtOnceCall(Prepared(select(literal("2"))), {})
-_ALONE_IN_ITS_TRANSACTION = AtOnceCall(
-    Prepared(select(cast(func.statement_timestamp() == func.now(), Text))), {}
-)
+# Each call's own transaction id: a statement run alone commits, so the next call gets another.
+_ITS_TRANSACTION = AtOnceCall(Prepared(select(cast(func.txid_current(), Text))), {})
 
 
 @pytest.mark.parametrize("sibling", [True, False], ids=["autocommit-pool", "switched-per-use"])
@@ -143,7 +142,9 @@ def test_autocommit_units_of_work_hand_the_pool_back_a_transactional_connection(
                     uow.accounts.conn.execute(text("SELECT 1"))
                     alone_now = uow.accounts.conn.execute(alone_in_its_transaction).scalar_one()
             else:  # on the asynchronous pool (make_engine) or a switched connection (plain)
-                alone_now = asyncio.run(uow.post_at_once(_ALONE_IN_ITS_TRANSACTION)) == "true"
+                # (Bind and Execute stamp a prepared statement apart: now() cannot tell here.)
+                ids = [asyncio.run(uow.post_at_once(_ITS_TRANSACTION)) for _ in range(2)]
+                alone_now = ids[0] != ids[1]
             assert alone_now is True
             with pytest.raises(RuntimeError), uow.write():
                 uow.audit.record(action=action, outcome="success", now=datetime.now(UTC))
