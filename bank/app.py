@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,6 +15,7 @@ import structlog
 import yaml
 from connexion import AsyncApp
 from connexion.exceptions import ProblemException
+from connexion.jsonifier import Jsonifier
 from connexion.middleware import ConnexionMiddleware, MiddlewarePosition
 from connexion.middleware.server_error import ServerErrorMiddleware
 from connexion.options import SwaggerUIOptions
@@ -173,6 +175,8 @@ def create_app(settings: Settings) -> BankApp:
         specification_dir=SPEC_DIR,
         lifespan=_lifespan(settings, engine),
         middlewares=middlewares,
+        # Compact, as the error envelopes and the stored idempotent responses are.
+        jsonifier=Jsonifier(json, separators=(",", ":")),
     )
     connexion_once.install(connexion_app)
     connexion_app.add_api(

@@ -5,15 +5,15 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from starlette.responses import Response
+
 from bank.api import deps
 from bank.domain.serialize import to_json
 from bank.services import accounts
 from generated.models import AccountCreate, AccountUpdate
 
 
-async def create_account(
-    token_info: dict[str, Any], body: dict[str, Any]
-) -> tuple[dict[str, Any], int, dict[str, str]]:
+async def create_account(token_info: dict[str, Any], body: dict[str, Any]) -> Response:
     req = AccountCreate.model_validate(body)
     result = accounts.open_account(
         deps.uow(),
@@ -24,7 +24,7 @@ async def create_account(
         deps.idempotency_key(),
         deps.settings().idempotency_ttl_hours,
     )
-    return result.body, result.status, deps.replay_headers(result)
+    return deps.replayable(result)
 
 
 async def list_accounts(

@@ -5,15 +5,15 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from starlette.responses import Response
+
 from bank.api import deps
 from bank.domain.serialize import to_json
 from bank.services import cards
 from generated.models import CardCreate, CardUpdate
 
 
-async def create_card(
-    token_info: dict[str, Any], body: dict[str, Any]
-) -> tuple[dict[str, Any], int, dict[str, str]]:
+async def create_card(token_info: dict[str, Any], body: dict[str, Any]) -> Response:
     req = CardCreate.model_validate(body)
     result = cards.issue_card(
         deps.uow(),
@@ -22,7 +22,7 @@ async def create_card(
         deps.idempotency_key(),
         deps.wiring().cards,
     )
-    return result.body, result.status, deps.replay_headers(result)
+    return deps.replayable(result)
 
 
 async def list_cards(

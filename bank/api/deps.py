@@ -11,6 +11,7 @@ from uuid import UUID
 
 import connexion
 import structlog
+from starlette.responses import Response
 
 from bank.core.config import Settings
 from bank.core.security import AccessTokenVerifier
@@ -115,8 +116,19 @@ def page_body(page: Any, items: list[Any]) -> dict[str, Any]:
     }
 
 
-def replay_headers(result: Replayable) -> dict[str, str]:
-    return {"Idempotent-Replayed": "true"} if result.replayed else {}
+def replayable(result: Replayable) -> Response:
+    """An idempotent operation's answer, its JSON text sent as it was stored (no parse and
+    re-serialisation), with `Idempotent-Replayed: true` on a replay."""
+    return Response(
+        result.text,
+        status_code=result.status,
+        media_type=JSON,
+        headers=_REPLAYED if result.replayed else None,
+    )
+
+
+JSON = "application/json"
+_REPLAYED = {"Idempotent-Replayed": "true"}
 
 
 def filtered_page(

@@ -5,15 +5,15 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from starlette.responses import Response
+
 from bank.api import deps
 from bank.domain.serialize import to_json
 from bank.services import ledger
 from generated.models import TransactionCreate
 
 
-async def create_transaction(
-    token_info: dict[str, Any], body: dict[str, Any]
-) -> tuple[dict[str, Any], int, dict[str, str]]:
+async def create_transaction(token_info: dict[str, Any], body: dict[str, Any]) -> Response:
     req = TransactionCreate.model_validate(body)
     deps.note("movement", req.type.value)
     result = await ledger.post_transaction(
@@ -29,7 +29,7 @@ async def create_transaction(
         deps.idempotency_key(),
         deps.settings().idempotency_ttl_hours,
     )
-    return result.body, result.status, deps.replay_headers(result)
+    return deps.replayable(result)
 
 
 async def list_transactions(

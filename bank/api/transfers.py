@@ -5,15 +5,15 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from starlette.responses import Response
+
 from bank.api import deps
 from bank.domain.serialize import to_json
 from bank.services import ledger
 from generated.models import TransferCreate
 
 
-async def create_transfer(
-    token_info: dict[str, Any], body: dict[str, Any]
-) -> tuple[dict[str, Any], int, dict[str, str]]:
+async def create_transfer(token_info: dict[str, Any], body: dict[str, Any]) -> Response:
     req = TransferCreate.model_validate(body)
     result = await ledger.transfer(
         deps.uow(),
@@ -28,7 +28,7 @@ async def create_transfer(
         deps.idempotency_key(),
         deps.settings().idempotency_ttl_hours,
     )
-    return result.body, result.status, deps.replay_headers(result)
+    return deps.replayable(result)
 
 
 async def list_transfers(

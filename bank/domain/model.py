@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 from uuid import UUID
 
 MAX_AMOUNT = 10**15
@@ -152,8 +154,14 @@ class TokenPair:
 
 @dataclass(frozen=True, slots=True)
 class Replayable:
-    """A response that an idempotent retry replays: status and JSON body."""
+    """A response that an idempotent retry replays: status and JSON body, as the text that is
+    stored under the key and sent (so a replay answers byte for byte what the first did)."""
 
     status: int
-    body: dict[str, object]
+    text: str
     replayed: bool = False
+
+    @property
+    def body(self) -> dict[str, Any]:
+        parsed: dict[str, Any] = json.loads(self.text)
+        return parsed

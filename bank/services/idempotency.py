@@ -104,7 +104,7 @@ async def _run_at_once(
         body = await uow.post_at_once(call)
     except (DuplicateKey, RetryableConflict):
         return None  # a race the general path settles (replays the winner, or retries)
-    return None if body is None else Replayable(201, json.loads(body))
+    return None if body is None else Replayable(201, body)
 
 
 def _attempt(
@@ -125,10 +125,11 @@ def _attempt(
                 raise
             failure = exc
         else:
+            text = _json(body)
             if req.key is not None:
-                _store(uow, actor, req, status, body, ttl_hours)
+                _store(uow, actor, req, status, text, ttl_hours)
             uow.commit()
-            return Replayable(status, body)
+            return Replayable(status, text)
     # The effect rolled back; record the business error so a retry answers the same. The key
     # was free between the two transactions: if a retry with it committed meanwhile, its
     # stored response is the key's one answer (the claim returns or raises it), not this error.
@@ -143,7 +144,7 @@ def _attempt(
                 "details": failure.details,
             }
         }
-        _store(uow, actor, req, failure.status, body, ttl_hours)
+        _store(uow, actor, req, failure.status, _json(body), ttl_hours)
         uow.commit()
     raise failure
 
@@ -172,11 +173,10 @@ def _claim(
         return None
     if stored.fingerprint != req.fingerprint:
         raise errors.IdempotencyKeyReused()
-    body = json.loads(stored.body)
     if stored.status >= 400:
-        error = body["error"]
+        error = json.loads(stored.body)["error"]
         raise errors.ReplayedError(error["code"], stored.status, error["message"], error["details"])
-    return Replayable(stored.status, body, replayed=True)
+    return Replayable(stored.status, stored.body, replayed=True)
 
 
 def _store(
@@ -184,7 +184,7 @@ def _store(
     actor: Actor,
     req: IdempotencyRequest,
     status: int,
-    body: dict[str, Any],
+    text: str,
     ttl_hours: int,
 ) -> None:
     assert req.key is not None
@@ -195,9 +195,14 @@ def _store(
         key=req.key,
         fingerprint=req.fingerprint,
         status=status,
-        body=json.dumps(body, separators=(",", ":")),
+        body=text,
         now=now,
         expires_at=now + timedelta(hours=ttl_hours),
     )
     if random.randrange(PURGE_ONE_IN) == 0:  # noqa: S311 - housekeeping, not crypto
         uow.idempotency.purge(now)
+
+
+def _json(body: dict[str, Any]) -> str:
+    """A response body as it is stored and sent: compact JSON, as the contract's other bodies."""
+    return json.dumps(body, separators=(",", ":"))

@@ -334,6 +334,36 @@ def test_same_key_same_body_replays_without_moving_money_again(
     assert f.balance(client, alice, account["id"]) == 500
 
 
+@pytest.mark.parametrize("operation", ["transfer", "account", "card"])
+def test_a_replay_answers_byte_for_byte_what_the_first_response_did(
+    client: TestClient, alice: f.Customer, operation: str
+) -> None:
+    source = f.funded_account(client, alice, 1_000)
+    key = {**alice.headers, "Idempotency-Key": str(uuid.uuid4())}
+    path, body = {
+        "transfer": (
+            "/v1/transfers",
+            {
+                "from_account_id": source["id"],
+                "to_account_id": f.account(client, alice)["id"],
+                "amount": 250,
+                "currency": "USD",
+                "description": "Zoë's «rent»",
+            },
+        ),
+        "account": ("/v1/accounts", {"type": "savings", "currency": "EUR"}),
+        "card": ("/v1/cards", {"account_id": source["id"], "type": "virtual"}),
+    }[operation]
+
+    first = client.post(path, json=body, headers=key)
+    again = client.post(path, json=body, headers=key)
+
+    assert first.status_code == again.status_code == 201
+    assert again.content == first.content
+    assert first.headers["content-type"] == again.headers["content-type"] == "application/json"
+    assert again.headers["idempotent-replayed"] == "true"
+
+
 def test_same_key_different_body_is_409(client: TestClient, alice: f.Customer) -> None:
     account = f.account(client, alice)
     key = str(uuid.uuid4())
