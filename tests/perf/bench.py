@@ -571,7 +571,7 @@ def check_targets(rows: list[dict[str, Any]]) -> list[tuple[str, bool, str, bool
                 (
                     f"{db}: mixed ok req/s at c=32 >= 20% of ceiling",
                     share >= TARGET_CEILING_SHARE,
-                    f"{mixed['ok_rps']} / {ceiling['ok_rps']} = {share:.0%}",
+                    f"{mixed['ok_rps']} / {ceiling['ok_rps']} = {share:.1%}",
                     False,
                 )
             )
