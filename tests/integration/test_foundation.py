@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
@@ -284,3 +285,19 @@ def test_a_trailing_slash_is_404_not_a_redirect_to_the_callers_host(
 
 def test_the_docs_keep_their_trailing_slash(client: TestClient) -> None:
     assert client.get("/v1/docs/").status_code == 200
+
+
+def test_json_bodies_have_one_compact_form_on_reads_writes_and_errors(
+    client: TestClient,
+) -> None:
+    user = f.customer(client)
+    created = client.post(
+        "/v1/accounts", json={"type": "checking", "currency": "USD"}, headers=user.headers
+    )
+    read = client.get(f"/v1/accounts/{created.json()['id']}", headers=user.headers)
+    listed = client.get("/v1/accounts", headers=user.headers)
+    refused = client.get("/v1/accounts/not-a-uuid", headers=user.headers)
+
+    for response in (created, read, listed, refused):
+        compact = json.dumps(response.json(), separators=(",", ":")).encode()
+        assert response.content == compact, response.request.url
