@@ -33,6 +33,7 @@ from bank.core.security import AccessTokenVerifier
 from bank.db.engine import async_pool, autocommit_engine, dispose, make_engine
 from bank.db.uow import SqlAlchemyUnitOfWork
 from bank.domain.errors import BankError
+from bank.domain.serialize import COMPACT
 from bank.services.cards import CardPolicy
 from bank.services.users import AuthPolicy
 from bank.startup import DatabaseUnreachable, check_database, load_settings
@@ -53,13 +54,14 @@ class BankApp(Gateway):
 
 
 class CompactJsonifier(Jsonifier):  # type: ignore[misc]  # Connexion is untyped
-    """Connexion's JSON bodies in the one form every other body of the service has (the error
-    envelopes, the stored idempotent responses): compact, without Connexion's trailing newline."""
+    """Connexion's JSON bodies in the one form every other body of the service has
+    (`serialize.COMPACT`), without the trailing newline Connexion's own adds."""
+
+    def __init__(self) -> None:
+        super().__init__(json, separators=COMPACT)
 
     def dumps(self, data: Any, **kwargs: Any) -> str:
-        for name, value in self.dumps_args.items():
-            kwargs.setdefault(name, value)
-        text: str = self.json.dumps(data, **kwargs)
+        text: str = self.json.dumps(data, **{**self.dumps_args, **kwargs})
         return text
 
 
@@ -186,7 +188,7 @@ def create_app(settings: Settings) -> BankApp:
         specification_dir=SPEC_DIR,
         lifespan=_lifespan(settings, engine),
         middlewares=middlewares,
-        jsonifier=CompactJsonifier(json, separators=(",", ":")),
+        jsonifier=CompactJsonifier(),
     )
     connexion_once.install(connexion_app)
     connexion_app.add_api(

@@ -13,6 +13,7 @@ import connexion
 import structlog
 from starlette.responses import Response
 
+from bank.api.errors import JSON
 from bank.core.config import Settings
 from bank.core.security import AccessTokenVerifier
 from bank.domain import errors
@@ -127,7 +128,6 @@ def replayable(result: Replayable) -> Response:
     )
 
 
-JSON = "application/json"
 _REPLAYED = {"Idempotent-Replayed": "true"}
 
 

@@ -22,6 +22,7 @@ from starlette.exceptions import HTTPException
 
 from bank.api.validation import MalformedBody
 from bank.domain.errors import BankError, TooManyRequests
+from bank.domain.serialize import COMPACT
 
 log = structlog.get_logger("bank.errors")
 
@@ -74,7 +75,7 @@ def envelope(code: str, message: str, details: Mapping[str, Any] | None = None) 
             "request_id": request_id(),
         }
     }
-    return json.dumps(body, separators=(",", ":"), default=str).encode()
+    return json.dumps(body, separators=COMPACT, default=str).encode()
 
 
 def response(

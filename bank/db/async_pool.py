@@ -19,9 +19,10 @@ statement then goes through `_Wire`, which drives the connection's libpq handle
 worker's CPU under the mixed load (a cursor, its prepared-statement bookkeeping, and on every
 wait a reader added to and removed from the loop, a timer and a `select()`: two `epoll_ctl`
 and a `poll` system call). A `_Wire` keeps its socket's reader registered for the life of the
-connection, prepares each statement once (server-side, by name), sends its parameters in text
-format with their types left to the server (psycopg's dumpers make the text) and loads the
-row with psycopg's loaders. 8-9% fewer instructions per transfer or deposit.
+connection, prepares each statement on the server once per set of parameter types, and lets
+psycopg's own adapters dump the parameters (text, with the types they give) and load the row.
+10% fewer instructions per transfer or deposit, and a fifth less of the worker's CPU per mixed
+request under load.
 
 The reader also sees a connection the server closes while it is idle (a restart, an
 administrator's `pg_terminate_backend`): it is dropped at once, so the next statement gets a
@@ -102,7 +103,12 @@ class _Wire:
         "pg",
     )
 
-    def __init__(self, conn: psycopg.AsyncConnection[Any], loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(
+        self,
+        conn: psycopg.AsyncConnection[Any],
+        loop: asyncio.AbstractEventLoop,
+        on_lost: Callable[[_Wire], None],
+    ) -> None:
         self.conn = conn
         self.pg = conn.pgconn
         self._loop = loop
@@ -112,7 +118,7 @@ class _Wire:
         self._waiter: asyncio.Future[None] | None = None
         self._results: list[pq.abc.PGresult] = []
         self.lost = False
-        self.on_lost: Callable[[_Wire], None] | None = None
+        self.on_lost = on_lost
         self._fd = self.pg.socket  # kept: libpq forgets it once the connection is lost
         self.pg.nonblocking = 1
         loop.add_reader(self._fd, self._readable)
@@ -199,8 +205,7 @@ class _Wire:
         waiter = self._waiter
         if waiter is not None and not waiter.done():
             waiter.set_exception(exc)
-        if self.on_lost is not None:
-            self.on_lost(self)
+        self.on_lost(self)
 
     def close(self) -> None:
         """Close the connection for good (its reader first: its descriptor may be reused)."""
@@ -318,9 +323,7 @@ class AsyncAutocommitPool:
             conn = await psycopg.AsyncConnection.connect(**self._params)
         except psycopg.Error as exc:
             raise errors.ServiceUnavailable() from exc
-        wire = _Wire(conn, owner.loop)
-        wire.on_lost = owner.lost
-        return wire
+        return _Wire(conn, owner.loop, owner.lost)
 
     def _checkin(self, owner: _LoopConnections, wire: _Wire) -> None:
         if wire.lost or owner is not self._current:

@@ -66,6 +66,15 @@ _BY_TYPE: dict[type, Any] = {
 }
 
 
+# The one form of every JSON body the service sends and stores: the error envelopes, a stored
+# idempotent response (built here or by the database from `template`), Connexion's bodies.
+COMPACT = (",", ":")
+
+
+def compact_json(value: Any) -> str:
+    return json.dumps(value, separators=COMPACT)
+
+
 _SLOT = "\x00server\x00"  # never in a value: the contract and PostgreSQL refuse NUL in text
 
 
@@ -76,5 +85,5 @@ def template(shown: dict[str, Any], *server_fields: str) -> list[str] | None:
     slotted = dict(shown)
     for name in server_fields:
         slotted[name] = _SLOT
-    parts = json.dumps(slotted, separators=(",", ":")).split(json.dumps(_SLOT))
+    parts = compact_json(slotted).split(json.dumps(_SLOT))
     return parts if len(parts) == len(server_fields) + 1 else None

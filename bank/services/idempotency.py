@@ -22,6 +22,7 @@ from bank.db.repositories import AtOnceCall, NewKey
 from bank.db.uow import DuplicateKey, RetryableConflict
 from bank.domain import errors
 from bank.domain.model import Actor, Replayable
+from bank.domain.serialize import compact_json
 from bank.services.common import ensure_token_live, retrying, utcnow
 from bank.services.uow import UnitOfWork
 
@@ -125,7 +126,7 @@ def _attempt(
                 raise
             failure = exc
         else:
-            text = _json(body)
+            text = compact_json(body)
             if req.key is not None:
                 _store(uow, actor, req, status, text, ttl_hours)
             uow.commit()
@@ -144,7 +145,7 @@ def _attempt(
                 "details": failure.details,
             }
         }
-        _store(uow, actor, req, failure.status, _json(body), ttl_hours)
+        _store(uow, actor, req, failure.status, compact_json(body), ttl_hours)
         uow.commit()
     raise failure
 
@@ -201,8 +202,3 @@ def _store(
     )
     if random.randrange(PURGE_ONE_IN) == 0:  # noqa: S311 - housekeeping, not crypto
         uow.idempotency.purge(now)
-
-
-def _json(body: dict[str, Any]) -> str:
-    """A response body as it is stored and sent: compact JSON, as the contract's other bodies."""
-    return json.dumps(body, separators=(",", ":"))
