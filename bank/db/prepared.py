@@ -150,6 +150,20 @@ class Prepared:
         plan = self._plan(dialect)
         return plan.sql, self._parameters(plan, values)
 
+    def late_call(
+        self, dialect: Dialect, values: Mapping[str, Any], late: Sequence[str]
+    ) -> tuple[str, list[Any], tuple[int, ...]]:
+        """As `driver_call`, for a driver with positional parameters (SQLite), leaving the
+        `late` names None: (SQL, parameters, their positions in `late`'s order), for a caller
+        that converts everything else now and puts values already in the driver's form (a
+        RETURNING column, a JSON text) into those positions later."""
+        plan = self._plan(dialect)
+        if not plan.positional:
+            raise ValueError("late parameters need a driver with positional parameters")
+        params = self._ordered(plan, {**values, **dict.fromkeys(late)})
+        names = [name for name, _, _ in plan.binds]
+        return plan.sql, params, tuple(names.index(name) for name in late)
+
     def processed(self, dialect: Dialect, fetched: Sequence[Any]) -> list[tuple[Any, ...]]:
         """Rows the driver returned for `driver_call`'s statement, processed as `rows` does."""
         return _processed(self._plan(dialect), fetched)
@@ -278,6 +292,14 @@ def _combined(parts: tuple[tuple[_Plan, int], ...]) -> tuple[str, tuple[str, ...
 def run_driver_sql(conn: Connection, sql: str) -> None:
     """Run a parameterless statement (BEGIN IMMEDIATE) on the driver, errors as above."""
     _call(conn, sql, (), fetch=False)
+
+
+def run_driver(
+    conn: Connection, sql: str, params: Any, *, fetch: bool = False, many: bool = False
+) -> Sequence[Any]:
+    """Run SQL and parameters already in the driver's form (`Prepared.late_call`), in the
+    Connection's transaction, errors as above; with `fetch`, the unprocessed rows."""
+    return _call(conn, sql, params, fetch=fetch, many=many)
 
 
 def _call(

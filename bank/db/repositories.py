@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -32,6 +33,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -39,9 +41,10 @@ from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeEngine
 
 from bank.db import models as m
-from bank.db.prepared import Prepared
+from bank.db.prepared import Prepared, run_driver
 from bank.domain import model
 from bank.domain.model import MAX_BALANCE, MAX_CREDITED_TOTAL
+from bank.domain.serialize import timestamp
 
 # Prepared rows are tuples in the order of these columns, which is the dataclasses' field order
 # (tests/integration/test_prepared.py checks it).
@@ -588,6 +591,207 @@ def at_once_refused(exc: DBAPIError) -> bool:
     """Whether an `AtOnceCall` failed because a rule refused the second account: the function
     rolled the first back and wrote nothing, so the general path runs and explains."""
     return getattr(exc.orig, "sqlstate", None) == RULE_REFUSED_SQLSTATE
+
+
+# ---------------------------------------------------------------- the same calls in process
+
+# A posting's values in a new transaction row, filled in from its UPDATE's RETURNING.
+_POSTED = ("seq", "balance_after", "created_at", "credited_total_after")
+InProcess = Callable[[Connection], str | None]
+
+
+def in_process(call: AtOnceCall, dialect: Dialect) -> InProcess:
+    """`call` as the steps its function takes, for SQLite: to run in a write transaction, where
+    it answers as the function does (the stored response, or None having written nothing).
+
+    SQLite has no round trips to save, but its one writer at a time makes the time inside the
+    write lock what bounds throughput, and the general path spends more than half of it in
+    Python (rows and models built, the response serialised, parameters converted). Here every
+    parameter that does not depend on the database's answers is converted now, before the lock;
+    under it run the claim check, the general path's own conditional UPDATEs, and the INSERTs
+    with the postings' values (RETURNING, in the driver's form) put in.
+    """
+    if call.statement is _POST_TRANSFER:
+        return _transfer_in_process(call.values, dialect)
+    if call.statement is _POST_MOVEMENT:
+        return _movement_in_process(call.values, dialect)
+    raise ValueError("not a money movement's call")
+
+
+def _transfer_in_process(v: dict[str, Any], dialect: Dialect) -> InProcess:
+    claim = _claim_in_process(v, dialect)
+    debit = _DEBIT.driver_call(dialect, _posting_values(v, v["p_from"]))
+    credit = _CREDIT_ANY.driver_call(dialect, _posting_values(v, v["p_to"]))
+    moved = {
+        "amount": v["p_amount"],
+        "currency": v["p_currency"],
+        "description": v["p_description"],
+        "transfer_id": v["p_transfer_id"],
+    }
+    row = {"id": v["p_transfer_id"], "from_account_id": v["p_from"], "to_account_id": v["p_to"]}
+    transfer = _TRANSFER_INSERT.late_call(dialect, {**moved, **row}, ("created_at",))
+    out = _row_in_process(dialect, moved, v["p_from"], "transfer_out")
+    into = _row_in_process(dialect, moved, v["p_to"], "transfer_in")
+    audit = _audit_in_process(v, dialect, "transfer_posted", "transfer", v["p_transfer_id"])
+    store = _store_in_process(v, dialect)
+    head, tail = v["p_body_head"], v["p_body_tail"]
+
+    def run(conn: Connection) -> str | None:
+        if not _claimed(conn, claim):
+            return None
+        debited = _posted(conn, debit)
+        credited = None if debited is None else _posted(conn, credit)
+        if debited is None or credited is None:
+            return None
+        created_at = max(debited[2], credited[2])  # fixed-width text: text order is time order
+        _insert(conn, transfer, created_at)
+        _insert(conn, out, *debited)
+        _insert(conn, into, *credited)
+        _insert(conn, audit)
+        body = f'{head}"{_stamp(dialect, created_at)}"{tail}'
+        _finish(conn, v, store, body)
+        return body
+
+    return run
+
+
+def _movement_in_process(v: dict[str, Any], dialect: Dialect) -> InProcess:
+    claim = _claim_in_process(v, dialect)
+    update = _CREDIT_OWNED if v["p_type"] == "deposit" else _DEBIT
+    posting = update.driver_call(dialect, _posting_values(v, v["p_account"]))
+    moved = {
+        "id": v["p_transaction_id"],
+        "amount": v["p_amount"],
+        "currency": v["p_currency"],
+        "description": v["p_description"],
+        "transfer_id": None,
+    }
+    row = _row_in_process(dialect, moved, v["p_account"], v["p_type"])
+    action = f"{v['p_type']}_posted"
+    audit = _audit_in_process(v, dialect, action, "transaction", v["p_transaction_id"])
+    store = _store_in_process(v, dialect)
+    head, middle, tail = v["p_body_head"], v["p_body_middle"], v["p_body_tail"]
+
+    def run(conn: Connection) -> str | None:
+        if not _claimed(conn, claim):
+            return None
+        posted = _posted(conn, posting)
+        if posted is None:
+            return None
+        _insert(conn, row, *posted)
+        _insert(conn, audit)
+        body = f'{head}{posted[1]}{middle}"{_stamp(dialect, posted[2])}"{tail}'
+        _finish(conn, v, store, body)
+        return body
+
+    return run
+
+
+_Late = tuple[str, list[Any], tuple[int, ...]]
+
+
+def _claim_in_process(v: dict[str, Any], dialect: Dialect) -> tuple[str, Any]:
+    keys = ("p_user", "p_operation", "p_key", "p_jti")
+    return _CLAIM.driver_call(dialect, {name: v[name] for name in keys})
+
+
+def _claimed(conn: Connection, claim: tuple[str, Any]) -> bool:
+    """Neither a revoked token nor a stored response (live or expired) under the key."""
+    ((revoked, fingerprint, *_),) = run_driver(conn, *claim, fetch=True)
+    return not revoked and fingerprint is None
+
+
+def _posting_values(v: dict[str, Any], account_id: uuid.UUID) -> dict[str, Any]:
+    return {
+        "p_id": account_id,
+        "p_amount": v["p_amount"],
+        "p_currency": v["p_currency"],
+        "p_holder": v["p_holder"],
+        "p_ceiling": v["p_max_balance"],
+        "p_credited_ceiling": v["p_max_credited"],
+        "p_now": v["p_now"],
+    }
+
+
+def _posted(conn: Connection, update: tuple[str, Any]) -> tuple[Any, Any, Any, Any] | None:
+    """The posting's (seq, balance, stamp, credited total) as a transaction row takes them
+    (`_POSTED`'s order), in the driver's form; None when a rule refused it."""
+    rows = run_driver(conn, *update, fetch=True)
+    if not rows:
+        return None
+    balance, seq, credited_total, posted_at = rows[0]
+    return seq, balance, posted_at, credited_total
+
+
+def _row_in_process(
+    dialect: Dialect, moved: dict[str, Any], account_id: uuid.UUID, type_: str
+) -> _Late:
+    values = {"id": uuid.uuid4(), **moved, "account_id": account_id, "type": type_}
+    return _TRANSACTION_INSERT.late_call(dialect, values, _POSTED)
+
+
+def _audit_in_process(
+    v: dict[str, Any], dialect: Dialect, action: str, target_type: str, target_id: uuid.UUID
+) -> _Late:
+    values = {
+        "id": uuid.uuid4(),
+        "created_at": v["p_now"],
+        "action": action,
+        "outcome": "success",
+        "user_id": v["p_user"],
+        "token_jti": v["p_jti"],
+        "request_id": v["p_request_id"],
+        "client_ip": v["p_client_ip"],
+        "target_type": target_type,
+        "target_id": str(target_id),
+    }
+    sql, params, (details,) = _AUDIT.late_call(dialect, values, ("details",))
+    params[details] = v["p_audit_details"]  # JSON text already, as the function stores it
+    return sql, params, ()
+
+
+def _store_in_process(v: dict[str, Any], dialect: Dialect) -> _Late | None:
+    if v["p_key"] is None:
+        return None
+    values = {
+        "id": uuid.uuid4(),
+        "user_id": v["p_user"],
+        "operation": v["p_operation"],
+        "key": v["p_key"],
+        "fingerprint": v["p_fingerprint"],
+        "status_code": 201,
+        "created_at": v["p_now"],
+        "expires_at": v["p_expires_at"],
+    }
+    return _IDEMPOTENCY_INSERT.late_call(dialect, values, ("response_body",))
+
+
+def _insert(conn: Connection, late: _Late, *filled: Any) -> None:
+    sql, params, positions = late
+    for position, value in zip(positions, filled, strict=True):
+        params[position] = value
+    run_driver(conn, sql, params)
+
+
+def _stamp(dialect: Dialect, stored: Any) -> str:
+    """A stamp as stored (RETURNING, unprocessed) as the response renders it."""
+    return timestamp(_timestamp_result(dialect)(stored))
+
+
+@functools.cache
+def _timestamp_result(dialect: Dialect) -> Callable[[Any], Any]:
+    processor = m.Timestamp.dialect_impl(dialect).result_processor(dialect, None)
+    assert processor is not None
+    return processor
+
+
+def _finish(conn: Connection, v: dict[str, Any], store: _Late | None, body: str) -> None:
+    if store is not None:
+        _insert(conn, store, body)
+        if v["p_purge"]:
+            conn.execute(
+                delete(m.idempotency_keys).where(m.idempotency_keys.c.expires_at < v["p_now"])
+            )
 
 
 class Ledger(Repository):

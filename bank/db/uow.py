@@ -82,15 +82,17 @@ class SqlAlchemyUnitOfWork:
 
     @property
     def writes_at_once(self) -> bool:
-        """Whether `post_at_once` is available: PostgreSQL, where a round trip costs ~0.15 ms of
-        CPU between psycopg and the server (SQLite runs in process and has none to save)."""
-        return self._engine.dialect.name == "postgresql"
+        """Whether `post_at_once` is available: on PostgreSQL and SQLite, the databases the
+        service runs on."""
+        return self._engine.dialect.name in ("postgresql", "sqlite")
 
     def independent_reads(self) -> AbstractContextManager[Self]:
         """Reads whose statements need not agree with each other (a token check and one row).
         On PostgreSQL each statement runs alone in autocommit mode: no BEGIN and ROLLBACK round
         trips, no isolation level to set and reset. On SQLite, as `with uow:`."""
-        return self._autocommitting() if self.writes_at_once else self._reading()
+        if self._engine.dialect.name == "postgresql":
+            return self._autocommitting()
+        return self._reading()
 
     @contextmanager
     def _reading(self) -> Iterator[Self]:
@@ -102,10 +104,14 @@ class SqlAlchemyUnitOfWork:
         autocommit mode: its stored response, or None when it wrote nothing (see
         `repositories.transfer_at_once`). Errors are translated as in a transaction.
 
-        On an engine from `make_engine` the statement goes out on an asynchronous connection
-        (bank/db/async_pool.py) and the event loop serves other requests while the server
-        works and flushes the commit; on any other engine it runs here, synchronously.
+        On PostgreSQL, on an engine from `make_engine`, the statement goes out on an
+        asynchronous connection (bank/db/async_pool.py) and the event loop serves other
+        requests while the server works and flushes the commit; on any other engine it runs
+        here, synchronously. On SQLite the function's steps run in process, in one write
+        transaction (`repositories.in_process`).
         """
+        if self._engine.dialect.name == "sqlite":
+            return self._post_in_process(call)
         pool = async_pool(self._engine)
         try:
             if pool is None:
@@ -118,6 +124,15 @@ class SqlAlchemyUnitOfWork:
                 _reraise(exc)
             return None
         return r.at_once_answer(row)
+
+    def _post_in_process(self, call: r.AtOnceCall) -> str | None:
+        run = r.in_process(call, self._engine.dialect)  # converted before the write lock
+        with self.write():
+            assert self._conn is not None
+            body = run(self._conn)
+            if body is not None:
+                self.commit()
+        return body
 
     @contextmanager
     def _autocommitting(self) -> Iterator[Self]:

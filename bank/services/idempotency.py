@@ -3,9 +3,10 @@
 The key row is written in the same transaction as the effect, so a crash or rollback leaves no
 key and a retry is safe. Business errors are stored too and replayed (in a second transaction,
 after the failed effect rolled back; a retry that committed in between wins); validation errors
-are not. On PostgreSQL a money movement's success may instead be claimed, done and stored by one
-server-side statement (`run_at_once_first`), under the same advisory lock and unique key; all
-else comes here.
+are not. A money movement's success may instead be claimed, done and stored by one call
+(`run_at_once_first`): on PostgreSQL a server-side statement, under the same advisory lock and
+unique key; on SQLite the same steps in one write transaction, with everything but the
+database's answers prepared before the write lock. All else comes here.
 """
 
 from __future__ import annotations
@@ -74,11 +75,12 @@ async def run_at_once_first(
     ttl_hours: int,
     at_once: AtOnce,
 ) -> Replayable:
-    """As `run`; but where the unit of work can (`writes_at_once`, PostgreSQL), `at_once` first
-    tries the common case, a success, as one statement that claims the key, does the work and
-    stores the response on the server, awaited so that the worker serves other requests while
-    it runs. Whatever it cannot answer (a stored or in-flight key, a revoked token, a refused
-    rule, a race) it leaves unwritten, and `run` decides.
+    """As `run`; but where the unit of work can (`writes_at_once`), `at_once` first tries the
+    common case, a success, as one call that claims the key, does the work and stores the
+    response (on PostgreSQL one statement, awaited so that the worker serves other requests
+    while it runs; on SQLite in process, see `repositories.in_process`). Whatever it cannot
+    answer (a stored or in-flight key, a revoked token, a refused rule, a race) it leaves
+    unwritten, and `run` decides.
     """
     if uow.writes_at_once:
         done = await _run_at_once(uow, req, at_once, ttl_hours)

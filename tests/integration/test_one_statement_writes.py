@@ -1,19 +1,25 @@
 """On PostgreSQL a successful transfer, deposit or withdrawal is one statement (a server-side
-function in autocommit mode); anything else falls back to the general path. Either way, on both
+function in autocommit mode), on SQLite the same steps in one write transaction prepared before
+the write lock; anything else falls back to the general path. Either way, on both
 databases, the answer and the ledger agree, a refused rule writes nothing, and a retry with the
 key answers the same."""
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
 from typing import Any
 
 import psycopg
 import pytest
+from sqlalchemy.exc import DBAPIError
 from starlette.testclient import TestClient
 
 from bank.app import BankApp
+from bank.db import repositories
 from bank.db.async_pool import _Wire
+from bank.db.engine import WriteLock
+from bank.services import idempotency
 from tests import factories as f
 
 # A description that JSON must escape: quotes, a backslash, a slash, non-ASCII, a control char.
@@ -208,3 +214,66 @@ def test_postgres_moves_money_in_one_statement_and_no_transaction_block(
     assert "bank_post_transfer" in sent[0]
     assert all("bank_post_movement" in query for query in sent[1:])
     assert commits == []  # autocommit: each statement is its own transaction
+
+
+def test_sqlite_moves_money_in_one_write_transaction_without_the_general_path(
+    app: BankApp, client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if app.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL runs the server-side function (the test above)")
+    alice = f.customer(client)
+    source = f.funded_account(client, alice, 1_000)
+    target = f.account(client, alice)
+    locks: list[int] = []
+    held = WriteLock.held
+
+    def counting_held(self: WriteLock) -> Any:
+        locks.append(1)
+        return held(self)
+
+    def general_path(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("a success took the general path")
+
+    monkeypatch.setattr(WriteLock, "held", counting_held)
+    monkeypatch.setattr(idempotency, "run", general_path)
+
+    moved = [
+        f.transfer(client, alice, source["id"], target["id"], 10, key="in-process-t"),
+        f.deposit(client, alice, source["id"], 10, key="in-process-d"),
+        f.withdraw(client, alice, source["id"], 10, key="in-process-w"),
+        f.transfer(client, alice, source["id"], target["id"], 10),  # no key
+    ]
+
+    assert [r.status_code for r in moved] == [201, 201, 201, 201], [r.text for r in moved]
+    assert len(locks) == 4  # one write transaction each
+    assert f.balance(client, alice, source["id"]) == 980
+    assert f.balance(client, alice, target["id"]) == 20
+
+
+def test_sqlite_a_failure_part_way_through_the_in_process_write_leaves_nothing_written(
+    app: BankApp, client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if app.engine.dialect.name != "sqlite":
+        pytest.skip("the in-process steps are SQLite's")
+    alice = f.customer(client)
+    source = f.funded_account(client, alice, 1_000)
+    target = f.account(client, alice)
+    run_driver = repositories.run_driver
+
+    def failing_audit(conn: Any, sql: str, params: Any, **kw: Any) -> Any:
+        if sql.startswith("INSERT INTO audit_events"):
+            raise DBAPIError(sql, params, sqlite3.OperationalError("disk I/O error"))
+        return run_driver(conn, sql, params, **kw)
+
+    monkeypatch.setattr(repositories, "run_driver", failing_audit)
+    failed = f.transfer(client, alice, source["id"], target["id"], 10, key="half-written")
+    monkeypatch.undo()
+
+    assert failed.status_code == 500
+    assert failed.json()["error"]["code"] == "internal_error"
+    assert f.balance(client, alice, source["id"]) == 1_000
+    assert f.balance(client, alice, target["id"]) == 0
+    assert len(_ledger_rows(client, alice, target["id"])) == 0
+    retried = f.transfer(client, alice, source["id"], target["id"], 10, key="half-written")
+    assert retried.status_code == 201, retried.text  # the key was not stored either
+    assert f.balance(client, alice, target["id"]) == 10
