@@ -1,5 +1,6 @@
-"""The money rules live twice: in the general path's Core statements (SQLite, and PostgreSQL for
-anything but a success) and in PostgreSQL's one-statement functions. Random sequences of money
+"""The money rules live twice: in the general path's Core statements (on SQLite also in the
+in-process form of the one-statement functions, which runs those same UPDATEs; on PostgreSQL
+for anything but a success) and in PostgreSQL's one-statement functions. Random sequences of money
 movements, status changes and reused keys, run against both databases, must get the same answers
 and leave the same ledger."""
 
