@@ -649,7 +649,7 @@ def _transfer_in_process(v: dict[str, Any], dialect: Dialect) -> InProcess:
         _insert(conn, into, *credited)
         _insert(conn, audit)
         body = f'{head}"{_stamp(dialect, created_at)}"{tail}'
-        _finish(conn, v, store, body)
+        _finish(conn, store, body)
         return body
 
     return run
@@ -681,13 +681,14 @@ def _movement_in_process(v: dict[str, Any], dialect: Dialect) -> InProcess:
         _insert(conn, row, *posted)
         _insert(conn, audit)
         body = f'{head}{posted[1]}{middle}"{_stamp(dialect, posted[2])}"{tail}'
-        _finish(conn, v, store, body)
+        _finish(conn, store, body)
         return body
 
     return run
 
 
 _Late = tuple[str, list[Any], tuple[int, ...]]
+_Store = tuple[_Late, tuple[str, Any] | None]
 
 
 def _claim_in_process(v: dict[str, Any], dialect: Dialect) -> tuple[str, Any]:
@@ -750,7 +751,9 @@ def _audit_in_process(
     return sql, params, ()
 
 
-def _store_in_process(v: dict[str, Any], dialect: Dialect) -> _Late | None:
+def _store_in_process(v: dict[str, Any], dialect: Dialect) -> _Store | None:
+    """The stored response's INSERT (its body put in later) and, when asked, the purge of
+    expired keys; None for an unkeyed request, which stores nothing (as the function)."""
     if v["p_key"] is None:
         return None
     values = {
@@ -763,7 +766,9 @@ def _store_in_process(v: dict[str, Any], dialect: Dialect) -> _Late | None:
         "created_at": v["p_now"],
         "expires_at": v["p_expires_at"],
     }
-    return _IDEMPOTENCY_INSERT.late_call(dialect, values, ("response_body",))
+    insert_ = _IDEMPOTENCY_INSERT.late_call(dialect, values, ("response_body",))
+    purge = _PURGE_KEYS.driver_call(dialect, {"p_now": v["p_now"]}) if v["p_purge"] else None
+    return insert_, purge
 
 
 def _insert(conn: Connection, late: _Late, *filled: Any) -> None:
@@ -785,13 +790,12 @@ def _timestamp_result(dialect: Dialect) -> Callable[[Any], Any]:
     return processor
 
 
-def _finish(conn: Connection, v: dict[str, Any], store: _Late | None, body: str) -> None:
+def _finish(conn: Connection, store: _Store | None, body: str) -> None:
     if store is not None:
-        _insert(conn, store, body)
-        if v["p_purge"]:
-            conn.execute(
-                delete(m.idempotency_keys).where(m.idempotency_keys.c.expires_at < v["p_now"])
-            )
+        insert_, purge = store
+        _insert(conn, insert_, body)
+        if purge is not None:
+            run_driver(conn, *purge)
 
 
 class Ledger(Repository):
@@ -1315,6 +1319,9 @@ _CLAIM_PG = Prepared(
     ).select_from(_CLAIM_FROM)
 )
 _FORGET = delete(m.idempotency_keys).where(_KEY_MATCH)
+_PURGE_KEYS = Prepared(
+    delete(m.idempotency_keys).where(_k.expires_at < bindparam("p_now", type_=m.Timestamp))
+)
 
 
 # ---------------------------------------------------------------- ledger verification

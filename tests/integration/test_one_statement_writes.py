@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
 import pytest
+from sqlalchemy import select, update
 from sqlalchemy.exc import DBAPIError
 from starlette.testclient import TestClient
 
 from bank.app import BankApp
-from bank.db import repositories
+from bank.db import models, repositories
 from bank.db.async_pool import _Wire
 from bank.db.engine import WriteLock
 from bank.services import idempotency
@@ -276,4 +278,33 @@ def test_sqlite_a_failure_part_way_through_the_in_process_write_leaves_nothing_w
     assert len(_ledger_rows(client, alice, target["id"])) == 0
     retried = f.transfer(client, alice, source["id"], target["id"], 10, key="half-written")
     assert retried.status_code == 201, retried.text  # the key was not stored either
+    assert f.balance(client, alice, target["id"]) == 10
+
+
+def test_a_write_that_purges_expired_keys_purges_them_and_posts(
+    app: BankApp, client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alice = f.customer(client)
+    source = f.account(client, alice)
+    target = f.account(client, alice)
+    assert f.deposit(client, alice, source["id"], 1_000, key="soon-expired").status_code == 201
+    keys = models.idempotency_keys
+    with app.engine.begin() as conn:
+        conn.execute(
+            update(keys)
+            .where(keys.c.key == "soon-expired")
+            .values(expires_at=datetime(2000, 1, 1, tzinfo=UTC))
+        )
+    monkeypatch.setattr(idempotency, "PURGE_ONE_IN", 1)  # every write purges
+
+    moved = [
+        f.transfer(client, alice, source["id"], target["id"], 10, key="purging-t"),
+        f.deposit(client, alice, source["id"], 10, key="purging-d"),
+    ]
+
+    assert [r.status_code for r in moved] == [201, 201], [r.text for r in moved]
+    with app.engine.connect() as conn:
+        left = conn.execute(select(keys.c.key).order_by(keys.c.key)).scalars().all()
+    assert "soon-expired" not in left
+    assert {"purging-t", "purging-d"} <= set(left)
     assert f.balance(client, alice, target["id"]) == 10
