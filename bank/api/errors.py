@@ -53,6 +53,7 @@ _MESSAGES = {
     501: "This operation is not implemented yet.",
     503: "The service is temporarily unavailable.",
 }
+_ENVELOPE = json.JSONEncoder(separators=COMPACT, default=str)  # built once (see serialize)
 _REFUSED_TOKEN = frozenset({"invalid_token", "token_expired", "token_revoked"})
 _REQUIRED = re.compile(r"'([A-Za-z_][A-Za-z0-9_]*)' is a required property")
 _UNEXPECTED = re.compile(r"\('([A-Za-z_][A-Za-z0-9_]*)' (?:was|were) unexpected\)")
@@ -75,7 +76,7 @@ def envelope(code: str, message: str, details: Mapping[str, Any] | None = None) 
             "request_id": request_id(),
         }
     }
-    return json.dumps(body, separators=COMPACT, default=str).encode()
+    return _ENVELOPE.encode(body).encode()
 
 
 def response(

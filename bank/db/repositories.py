@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
@@ -44,7 +43,7 @@ from bank.db import models as m
 from bank.db.prepared import Prepared, run_driver
 from bank.domain import model
 from bank.domain.model import MAX_BALANCE, MAX_CREDITED_TOTAL
-from bank.domain.serialize import timestamp
+from bank.domain.serialize import compact_json, timestamp
 
 # Prepared rows are tuples in the order of these columns, which is the dataclasses' field order
 # (tests/integration/test_prepared.py checks it).
@@ -506,7 +505,7 @@ def _at_once_values(
         "p_max_credited": MAX_CREDITED_TOTAL,
         "p_request_id": actor.request_id,
         "p_client_ip": actor.client_ip,
-        "p_audit_details": json.dumps(audit_details, separators=(",", ":")),
+        "p_audit_details": compact_json(audit_details),
         "p_body_head": body[0],
         "p_body_tail": body[-1],
         "p_expires_at": key.expires_at,

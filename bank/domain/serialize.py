@@ -71,11 +71,17 @@ _BY_TYPE: dict[type, Any] = {
 COMPACT = (",", ":")
 
 
+# One encoder, built once: `json.dumps` with any non-default argument builds a new JSONEncoder
+# on every call (its output is the same).
+_COMPACT = json.JSONEncoder(separators=COMPACT)
+
+
 def compact_json(value: Any) -> str:
-    return json.dumps(value, separators=COMPACT)
+    return _COMPACT.encode(value)
 
 
 _SLOT = "\x00server\x00"  # never in a value: the contract and PostgreSQL refuse NUL in text
+_SLOT_JSON = json.dumps(_SLOT)
 
 
 def template(shown: dict[str, Any], *server_fields: str) -> list[str] | None:
@@ -85,5 +91,5 @@ def template(shown: dict[str, Any], *server_fields: str) -> list[str] | None:
     slotted = dict(shown)
     for name in server_fields:
         slotted[name] = _SLOT
-    parts = compact_json(slotted).split(json.dumps(_SLOT))
+    parts = compact_json(slotted).split(_SLOT_JSON)
     return parts if len(parts) == len(server_fields) + 1 else None

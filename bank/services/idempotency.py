@@ -23,7 +23,7 @@ from bank.db.repositories import AtOnceCall, NewKey
 from bank.db.uow import DuplicateKey, RetryableConflict
 from bank.domain import errors
 from bank.domain.model import Actor, Replayable
-from bank.domain.serialize import compact_json
+from bank.domain.serialize import COMPACT, compact_json
 from bank.services.common import ensure_token_live, retrying, utcnow
 from bank.services.uow import UnitOfWork
 
@@ -37,8 +37,13 @@ class IdempotencyRequest:
     fingerprint: str
 
 
+# The fingerprint's canonical JSON (stored fingerprints depend on this exact form), encoder
+# built once.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=COMPACT, default=str)
+
+
 def request(key: str | None, operation: str, payload: Mapping[str, Any]) -> IdempotencyRequest:
-    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    canonical = _CANONICAL.encode(payload)
     return IdempotencyRequest(key, operation, hashlib.sha256(canonical.encode()).hexdigest())
 
 
