@@ -618,7 +618,6 @@ def in_process(call: AtOnceCall, dialect: Dialect) -> InProcess:
 
 
 def _transfer_in_process(v: dict[str, Any], dialect: Dialect) -> InProcess:
-    claim = _claim_in_process(v, dialect)
     debit = _DEBIT.driver_call(dialect, _posting_values(v, v["p_from"]))
     credit = _CREDIT_ANY.driver_call(dialect, _posting_values(v, v["p_to"]))
     moved = {
@@ -632,30 +631,21 @@ def _transfer_in_process(v: dict[str, Any], dialect: Dialect) -> InProcess:
     out = _row_in_process(dialect, moved, v["p_from"], "transfer_out")
     into = _row_in_process(dialect, moved, v["p_to"], "transfer_in")
     audit = _audit_in_process(v, dialect, "transfer_posted", "transfer", v["p_transfer_id"])
-    store = _store_in_process(v, dialect)
     head, tail = v["p_body_head"], v["p_body_tail"]
 
-    def run(conn: Connection) -> str | None:
-        if not _claimed(conn, claim):
-            return None
-        debited = _posted(conn, debit)
-        credited = None if debited is None else _posted(conn, credit)
-        if debited is None or credited is None:
-            return None
+    def write(conn: Connection, postings: list[_Posting]) -> str:
+        debited, credited = postings
         created_at = max(debited[2], credited[2])  # fixed-width text: text order is time order
         _insert(conn, transfer, created_at)
         _insert(conn, out, *debited)
         _insert(conn, into, *credited)
         _insert(conn, audit)
-        body = f'{head}"{_stamp(dialect, created_at)}"{tail}'
-        _finish(conn, store, body)
-        return body
+        return f'{head}"{_stamp(dialect, created_at)}"{tail}'
 
-    return run
+    return _steps(v, dialect, [debit, credit], write)
 
 
 def _movement_in_process(v: dict[str, Any], dialect: Dialect) -> InProcess:
-    claim = _claim_in_process(v, dialect)
     update = _CREDIT_OWNED if v["p_type"] == "deposit" else _DEBIT
     posting = update.driver_call(dialect, _posting_values(v, v["p_account"]))
     moved = {
@@ -668,18 +658,43 @@ def _movement_in_process(v: dict[str, Any], dialect: Dialect) -> InProcess:
     row = _row_in_process(dialect, moved, v["p_account"], v["p_type"])
     action = f"{v['p_type']}_posted"
     audit = _audit_in_process(v, dialect, action, "transaction", v["p_transaction_id"])
-    store = _store_in_process(v, dialect)
     head, middle, tail = v["p_body_head"], v["p_body_middle"], v["p_body_tail"]
+
+    def write(conn: Connection, postings: list[_Posting]) -> str:
+        (posted,) = postings
+        _insert(conn, row, *posted)
+        _insert(conn, audit)
+        return f'{head}{posted[1]}{middle}"{_stamp(dialect, posted[2])}"{tail}'
+
+    return _steps(v, dialect, [posting], write)
+
+
+# A posting as a transaction row takes it (`_POSTED`'s order), in the driver's form.
+_Posting = tuple[Any, Any, Any, Any]
+
+
+def _steps(
+    v: dict[str, Any],
+    dialect: Dialect,
+    updates: list[tuple[str, Any]],
+    write: Callable[[Connection, list[_Posting]], str],
+) -> InProcess:
+    """The functions' order: the claim check; the conditional UPDATEs, stopping (having written
+    nothing to keep) at the first one a rule refuses; `write`, the rows with the postings put
+    in, which answers the response; the stored response."""
+    claim = _claim_in_process(v, dialect)
+    store = _store_in_process(v, dialect)
 
     def run(conn: Connection) -> str | None:
         if not _claimed(conn, claim):
             return None
-        posted = _posted(conn, posting)
-        if posted is None:
-            return None
-        _insert(conn, row, *posted)
-        _insert(conn, audit)
-        body = f'{head}{posted[1]}{middle}"{_stamp(dialect, posted[2])}"{tail}'
+        postings = []
+        for statement in updates:
+            posted = _posted(conn, statement)
+            if posted is None:
+                return None
+            postings.append(posted)
+        body = write(conn, postings)
         _finish(conn, store, body)
         return body
 
@@ -713,9 +728,8 @@ def _posting_values(v: dict[str, Any], account_id: uuid.UUID) -> dict[str, Any]:
     }
 
 
-def _posted(conn: Connection, update: tuple[str, Any]) -> tuple[Any, Any, Any, Any] | None:
-    """The posting's (seq, balance, stamp, credited total) as a transaction row takes them
-    (`_POSTED`'s order), in the driver's form; None when a rule refused it."""
+def _posted(conn: Connection, update: tuple[str, Any]) -> _Posting | None:
+    """The posting's (seq, balance, stamp, credited total), None when a rule refused it."""
     rows = run_driver(conn, *update, fetch=True)
     if not rows:
         return None

@@ -41,6 +41,12 @@ def _keyed(owner: f.Customer, key: str) -> dict[str, str]:
     return {**owner.headers, "Idempotency-Key": key}
 
 
+def _funded_pair(client: TestClient) -> tuple[f.Customer, dict[str, Any], dict[str, Any]]:
+    """A customer with an account holding 1,000 and an empty one."""
+    alice = f.customer(client)
+    return alice, f.funded_account(client, alice, 1_000), f.account(client, alice)
+
+
 def test_a_transfer_answers_what_the_ledger_then_shows_and_a_retry_repeats_it(
     client: TestClient,
 ) -> None:
@@ -180,9 +186,7 @@ def test_postgres_moves_money_in_one_statement_and_no_transaction_block(
 ) -> None:
     if app.engine.dialect.name != "postgresql":
         pytest.skip("SQLite runs in process: no round trips to save")
-    alice = f.customer(client)
-    source = f.funded_account(client, alice, 1_000)
-    target = f.account(client, alice)
+    alice, source, target = _funded_pair(client)
     f.transfer(client, alice, source["id"], target["id"], 1)  # the token is verified and cached
     sent: list[str] = []
     commits: list[int] = []
@@ -223,9 +227,7 @@ def test_sqlite_moves_money_in_one_write_transaction_without_the_general_path(
 ) -> None:
     if app.engine.dialect.name != "sqlite":
         pytest.skip("PostgreSQL runs the server-side function (the test above)")
-    alice = f.customer(client)
-    source = f.funded_account(client, alice, 1_000)
-    target = f.account(client, alice)
+    alice, source, target = _funded_pair(client)
     locks: list[int] = []
     held = WriteLock.held
 
@@ -257,9 +259,7 @@ def test_sqlite_a_failure_part_way_through_the_in_process_write_leaves_nothing_w
 ) -> None:
     if app.engine.dialect.name != "sqlite":
         pytest.skip("the in-process steps are SQLite's")
-    alice = f.customer(client)
-    source = f.funded_account(client, alice, 1_000)
-    target = f.account(client, alice)
+    alice, source, target = _funded_pair(client)
     run_driver = repositories.run_driver
 
     def failing_audit(conn: Any, sql: str, params: Any, **kw: Any) -> Any:
