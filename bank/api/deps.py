@@ -81,8 +81,17 @@ def client() -> Client:
     return Client(request_id=request_id, client_ip=client_ip)
 
 
+def header_values(name: bytes) -> list[str]:
+    """The request's values of header `name` (lower-case), read from the ASGI scope as
+    Starlette's `Headers.getlist` reads them; `connexion.request` would build a new request
+    object on every access."""
+    return [
+        value.decode("latin-1") for key, value in connexion.context.scope["headers"] if key == name
+    ]
+
+
 def idempotency_key() -> str | None:
-    values: list[str] = connexion.request.headers.getlist("idempotency-key")
+    values = header_values(b"idempotency-key")
     if len(values) > 1:  # the contract validated only one of them; which one was meant?
         raise errors.ValidationFailed(
             "Send one Idempotency-Key header, not several.", field="Idempotency-Key"

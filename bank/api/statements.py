@@ -7,8 +7,6 @@ import io
 from typing import Any
 from uuid import UUID
 
-import connexion
-
 from bank.api import deps
 from bank.domain import errors
 from bank.domain.model import Statement
@@ -35,7 +33,8 @@ async def get_statement(
     from_: str | None = None,
     to: str | None = None,
 ) -> tuple[Any, int, dict[str, str]]:
-    as_csv = _wants_csv(connexion.request.headers.get("accept", ""))
+    accept = deps.header_values(b"accept")
+    as_csv = _wants_csv(accept[0] if accept else "")
     result = ledger.statement(
         deps.uow(),
         deps.actor(token_info),
