@@ -100,7 +100,8 @@ def idempotency_key() -> str | None:
 
 
 def parse_timestamp(value: str | None, field: str) -> datetime | None:
-    """An RFC 3339 query value as an aware UTC datetime, or a 400 naming the parameter."""
+    """An RFC 3339 query value as an aware UTC datetime (one beyond the years 0001-9999 in UTC
+    at that edge), or a 400 naming the parameter."""
     if value is None:
         return None
     try:
@@ -114,9 +115,10 @@ def parse_timestamp(value: str | None, field: str) -> datetime | None:
     try:
         return parsed.astimezone(UTC)
     except OverflowError:
-        raise errors.ValidationFailed(
-            f"{field} lies outside the years 0001-9999 in UTC.", field=field
-        ) from None
+        # Valid RFC 3339, but its UTC instant lies before year 1 or after year 9999: taken at
+        # the edge it crossed (the contract says so; no row lies beyond either).
+        edge = datetime.min if parsed.year == 1 else datetime.max
+        return edge.replace(tzinfo=UTC)
 
 
 def page_body(page: Any, items: list[Any]) -> dict[str, Any]:

@@ -673,19 +673,29 @@ def test_statement_echoes_early_years_as_rfc3339(
 
 
 @pytest.mark.parametrize(
-    ("name", "value"), [("from", "0001-01-01T00:00:00+13:00"), ("to", "9999-12-31T23:59:59-13:00")]
+    ("name", "value", "taken_as"),
+    [
+        ("from", "0001-01-01T00:00:00+13:00", "0001-01-01T00:00:00.000000Z"),
+        ("from", "0001-01-01T01:00:00+02:04", "0001-01-01T00:00:00.000000Z"),
+        ("to", "9999-12-31T23:59:59-13:00", "9999-12-31T23:59:59.999999Z"),
+    ],
 )
-def test_statement_period_outside_utc_range_is_400(
-    client: TestClient, alice: f.Customer, name: str, value: str
+def test_statement_period_beyond_the_years_0001_9999_in_utc_is_taken_at_that_edge(
+    client: TestClient, alice: f.Customer, name: str, value: str, taken_as: str
 ) -> None:
-    account = f.account(client, alice)
+    # A valid RFC 3339 value whose UTC instant falls outside what the service can represent
+    # means "from the beginning" / "to the end": no row lies beyond either edge.
+    account = f.funded_account(client, alice, 70)
 
     response = client.get(
         f"/v1/statements/{account['id']}", params={name: value}, headers=alice.headers
     )
 
-    assert response.status_code == 400
-    assert response.json()["error"]["details"]["field"] == name
+    assert response.status_code == 200, response.text
+    statement = response.json()
+    assert statement[name] == taken_as
+    assert [t["amount"] for t in statement["transactions"]] == [70]
+    assert statement["closing_balance"] == 70
 
 
 @pytest.mark.parametrize(

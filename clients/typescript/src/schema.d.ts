@@ -1839,9 +1839,9 @@ export interface operations {
     get_statement: {
         parameters: {
             query?: {
-                /** @description Start of the period, inclusive (RFC 3339). */
+                /** @description Start of the period, inclusive (RFC 3339). An instant before 0001-01-01T00:00:00Z (a year-0001 value with a positive offset) is taken as that instant. */
                 from?: string;
-                /** @description End of the period, exclusive (RFC 3339). */
+                /** @description End of the period, exclusive (RFC 3339). An instant after 9999-12-31T23:59:59.999999Z (a year-9999 value with a negative offset) is taken as that instant. */
                 to?: string;
                 /** @description Page size. */
                 limit?: components["parameters"]["Limit"];
