@@ -14,6 +14,7 @@ import structlog
 from starlette.responses import Response
 
 from bank.api.errors import JSON
+from bank.api.validation import scope_header_values
 from bank.core.config import Settings
 from bank.core.security import AccessTokenVerifier
 from bank.domain import errors
@@ -82,12 +83,9 @@ def client() -> Client:
 
 
 def header_values(name: bytes) -> list[str]:
-    """The request's values of header `name` (lower-case), read from the ASGI scope as
-    Starlette's `Headers.getlist` reads them; `connexion.request` would build a new request
-    object on every access."""
-    return [
-        value.decode("latin-1") for key, value in connexion.context.scope["headers"] if key == name
-    ]
+    """The request's values of header `name` (lower-case); `connexion.request` would build a
+    new request object on every access."""
+    return scope_header_values(connexion.context.scope, name)
 
 
 def idempotency_key() -> str | None:

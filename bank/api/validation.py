@@ -63,6 +63,12 @@ def _body_check(schema: dict[str, Any]) -> Any:
     return compile_check(schema, Draft4Validator.FORMAT_CHECKER)
 
 
+def scope_header_values(scope: Any, name: bytes) -> list[str]:
+    """The values of header `name` (lower-case) in an ASGI scope, as Starlette's
+    `Headers.getlist` reads them, without building a request object."""
+    return [value.decode("latin-1") for key, value in scope["headers"] if key == name]
+
+
 class NamingParameterValidator(ParameterValidator):  # type: ignore[misc]  # untyped base
     def validate(self, scope: Any) -> None:
         """As the stock `validate`; but a request without a query string, to an operation whose
@@ -72,11 +78,9 @@ class NamingParameterValidator(ParameterValidator):  # type: ignore[misc]  # unt
         if scope.get("query_string") or not self._headers_only:
             super().validate(scope)
             return
-        headers = scope["headers"]
         for param in self.parameters.get("header", []):
-            name = param["name"].lower().encode("latin-1")
-            value = next((v.decode("latin-1") for k, v in headers if k == name), None)
-            error = self.validate_parameter("header", value, param)
+            values = scope_header_values(scope, param["name"].lower().encode("latin-1"))
+            error = self.validate_parameter("header", values[0] if values else None, param)
             if error:
                 raise BadRequestProblem(detail=error)
 

@@ -1300,9 +1300,7 @@ class Idempotency(Repository):
         )
 
     def purge(self, now: datetime) -> int:
-        result = self.conn.execute(
-            delete(m.idempotency_keys).where(m.idempotency_keys.c.expires_at < now)
-        )
+        result = self.conn.execute(_PURGE_KEYS_STATEMENT, {"p_now": now})
         return int(result.rowcount or 0)
 
 
@@ -1332,9 +1330,11 @@ _CLAIM_PG = Prepared(
     ).select_from(_CLAIM_FROM)
 )
 _FORGET = delete(m.idempotency_keys).where(_KEY_MATCH)
-_PURGE_KEYS = Prepared(
-    delete(m.idempotency_keys).where(_k.expires_at < bindparam("p_now", type_=m.Timestamp))
+# Expired keys: `Idempotency.purge` (a rowcount) and the in-process money calls (`_finish`).
+_PURGE_KEYS_STATEMENT = delete(m.idempotency_keys).where(
+    _k.expires_at < bindparam("p_now", type_=m.Timestamp)
 )
+_PURGE_KEYS = Prepared(_PURGE_KEYS_STATEMENT)
 
 
 # ---------------------------------------------------------------- ledger verification

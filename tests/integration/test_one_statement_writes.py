@@ -281,6 +281,15 @@ def test_sqlite_a_failure_part_way_through_the_in_process_write_leaves_nothing_w
     assert f.balance(client, alice, target["id"]) == 10
 
 
+def _expire(app: BankApp, key: str) -> Any:
+    """Make the stored response under `key` expired; the keys table, to read it back."""
+    keys = models.idempotency_keys
+    with app.engine.begin() as conn:
+        expired = datetime(2000, 1, 1, tzinfo=UTC)
+        conn.execute(update(keys).where(keys.c.key == key).values(expires_at=expired))
+    return keys
+
+
 def test_a_write_that_purges_expired_keys_purges_them_and_posts(
     app: BankApp, client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -288,13 +297,7 @@ def test_a_write_that_purges_expired_keys_purges_them_and_posts(
     source = f.account(client, alice)
     target = f.account(client, alice)
     assert f.deposit(client, alice, source["id"], 1_000, key="soon-expired").status_code == 201
-    keys = models.idempotency_keys
-    with app.engine.begin() as conn:
-        conn.execute(
-            update(keys)
-            .where(keys.c.key == "soon-expired")
-            .values(expires_at=datetime(2000, 1, 1, tzinfo=UTC))
-        )
+    keys = _expire(app, "soon-expired")
     monkeypatch.setattr(idempotency, "PURGE_ONE_IN", 1)  # every write purges
 
     moved = [
@@ -308,3 +311,23 @@ def test_a_write_that_purges_expired_keys_purges_them_and_posts(
     assert "soon-expired" not in left
     assert {"purging-t", "purging-d"} <= set(left)
     assert f.balance(client, alice, target["id"]) == 10
+
+
+def test_a_refused_write_that_purges_expired_keys_purges_them_and_stores_its_answer(
+    app: BankApp, client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A refusal is stored by the general path (`Idempotency.purge`), not the one-call path.
+    alice = f.customer(client)
+    account = f.account(client, alice)
+    assert f.deposit(client, alice, account["id"], 100, key="soon-expired").status_code == 201
+    keys = _expire(app, "soon-expired")
+    monkeypatch.setattr(idempotency, "PURGE_ONE_IN", 1)  # every write purges
+
+    refused = f.withdraw(client, alice, account["id"], 101, key="purging-refused")
+
+    assert (refused.status_code, f.error_code(refused)) == (409, "insufficient_funds")
+    with app.engine.connect() as conn:
+        left = set(conn.execute(select(keys.c.key)).scalars())
+    assert "soon-expired" not in left
+    assert "purging-refused" in left
+    assert f.balance(client, alice, account["id"]) == 100
