@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import structlog
+from starlette.responses import Response
 
 from bank.api import deps
 from bank.core import security
@@ -75,9 +76,10 @@ async def refresh_token(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
     return _tokens(pair), 200
 
 
-async def logout(token_info: dict[str, Any]) -> tuple[None, int]:
+async def logout(token_info: dict[str, Any]) -> Response:
     users.logout(deps.uow(), deps.actor(token_info), deps.wiring().auth)
-    return None, 204
+    # A bare Response: Connexion would give a `None` body the operation's JSON Content-Type.
+    return Response(status_code=204)
 
 
 async def get_me(token_info: dict[str, Any]) -> tuple[dict[str, Any], int]:

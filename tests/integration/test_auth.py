@@ -257,6 +257,18 @@ def test_a_logged_out_token_moves_no_money_with_or_without_a_key(
     assert rows["pagination"]["total"] == 1
 
 
+def test_logout_answers_a_bare_204_with_no_body_and_no_content_type(client: TestClient) -> None:
+    user = f.customer(client)
+
+    response = client.post("/v1/auth/logout", headers=user.headers)
+
+    assert response.status_code == 204
+    assert response.content == b""
+    assert "content-type" not in response.headers
+    assert "content-length" not in response.headers
+    assert response.headers["x-request-id"]
+
+
 def test_logout_revokes_the_refresh_family(client: TestClient) -> None:
     user = f.customer(client)
     client.post("/v1/auth/logout", headers=user.headers)
