@@ -375,6 +375,25 @@ def percentile(sorted_values: list[float], q: float) -> float:
     return sorted_values[index]
 
 
+HOST_LOOP_ITERATIONS = 200_000
+
+
+def host_loop_ms(repeats: int = 5) -> float:
+    """The best of `repeats` timings of a fixed pure-Python loop, in ms: how fast one core of the
+    host runs Python at this moment. On a shared VM it drifts by up to 2x from one minute to the
+    next (seen on 2026-12-06: 0.18-0.35 s for the same loop, process time equal to wall time), and
+    every cell's numbers drift with it; recorded before and after each cell so a reader can tell
+    a slow cell from a slow host."""
+    best = math.inf
+    for _ in range(repeats):
+        start = time.perf_counter()
+        total = 0
+        for i in range(HOST_LOOP_ITERATIONS):
+            total += i
+        best = min(best, time.perf_counter() - start)
+    return round(best * 1000, 2)
+
+
 async def run_cell(
     server: Server,
     db: str,
@@ -384,6 +403,7 @@ async def run_cell(
     work: Workload | None,
     pg: bool,
 ) -> dict[str, Any]:
+    host_before = host_loop_ms()
     clients, spread = await open_clients(server, concurrency)
     try:
         before = server.samples()
@@ -394,6 +414,7 @@ async def run_cell(
     finally:
         for client in clients:
             await client.close()
+    host_after = host_loop_ms()
     records = result.records
     statuses = Counter(r[2] for r in records)
     ok = sum(1 for r in records if r[2] == EXPECTED[r[1]])
@@ -445,6 +466,7 @@ async def run_cell(
         ),
         "client_cpu_ms_per_req": round(1000 * result.client_cpu / max(1, len(records)), 3),
         "rss_mb_per_worker": [round(s.rss_bytes / 2**20, 1) for s in after.values()],
+        "host_loop_ms": [host_before, host_after],
     }
 
 
@@ -617,8 +639,9 @@ def markdown(
         f"{' '.join(meta['loadavg_before'])} (other processes on the machine share the 2 cores).",
         "",
         "| db | run | c | ok req/s | p50 ms | p90 ms | p99 ms | 5xx | transport | server CPU "
-        "ms/req | PG CPU ms/req | client CPU ms/req | RSS MB/worker | conns/worker | audit |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "ms/req | PG CPU ms/req | client CPU ms/req | RSS MB/worker | conns/worker | audit "
+        "| host loop ms |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         audit = r.get("audit")
@@ -629,7 +652,8 @@ def markdown(
             f"{r['p90_ms']} | {r['p99_ms']} | {r['server_5xx']} | {r['transport_errors']} | "
             f"{r['server_cpu_ms_per_req']} | {'-' if pg is None else pg} | "
             f"{r['client_cpu_ms_per_req']} | {' / '.join(map(str, r['rss_mb_per_worker']))} | "
-            f"{' / '.join(map(str, r['connections_per_worker']))} | {audit_text} |"
+            f"{' / '.join(map(str, r['connections_per_worker']))} | {audit_text} | "
+            f"{' / '.join(map(str, r.get('host_loop_ms') or ['-']))} |"
         )
     lines += ["", "## Targets", ""]
     for name, passed, evidence, _ in checks:
@@ -640,6 +664,9 @@ def markdown(
         "`insufficient_funds` for the deliberate over-draws). Latency percentiles are over all",
         "requests of the run. CPU per request is the workers' utime+stime from /proc divided by",
         "requests; PG CPU is every `postgres` process on the machine (the shared server).",
+        "Host loop ms is a fixed pure-Python loop timed on the client before and after the run",
+        "(best of 5): higher means the shared host ran Python slower at that moment, and every",
+        "number of that run is slower with it.",
         "",
     ]
     return "\n".join(lines)
