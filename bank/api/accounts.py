@@ -35,7 +35,7 @@ async def list_accounts(
 
 
 async def get_account(token_info: dict[str, Any], account_id: str) -> tuple[dict[str, Any], int]:
-    account = accounts.get_account(deps.uow(), deps.actor(token_info), UUID(account_id))
+    account = await accounts.get_account(deps.uow(), deps.actor(token_info), UUID(account_id))
     return to_json(account), 200
 
 

@@ -365,6 +365,51 @@ class Accounts(Repository):
         return None if row is None else model.Account(**row._mapping)
 
 
+@dataclass(frozen=True, slots=True)
+class ReadCall:
+    """A read that needs no transaction, as one statement not yet run: the unit of work runs it
+    (`SqlAlchemyUnitOfWork.read_at_once`), on an asynchronous connection where it has one."""
+
+    statement: Prepared
+    values: dict[str, Any]
+
+
+def _token_and_account(owned: bool) -> Prepared:
+    """(revoked, *ACCOUNT_COLUMNS) in one row: whether the token's jti is revoked, and the
+    account, its columns NULL when it is missing or (`owned`) not the holder's. One statement
+    reads both from one snapshot; the outer join keeps the row when there is no account."""
+    condition = m.accounts.c.id == bindparam("p_id")
+    if owned:
+        condition = and_(condition, m.accounts.c.holder_id == bindparam("p_holder"))
+    revoked = exists().where(m.revoked_tokens.c.jti == bindparam("p_jti"))
+    one = select(literal(1).label("one")).subquery("one")
+    return Prepared(
+        select(revoked.label("revoked"), *ACCOUNT_COLUMNS).select_from(
+            one.outerjoin(m.accounts, condition)
+        )
+    )
+
+
+_TOKEN_AND_ANY_ACCOUNT = _token_and_account(owned=False)
+_TOKEN_AND_OWNED_ACCOUNT = _token_and_account(owned=True)
+
+
+def account_read(jti: str, account_id: uuid.UUID, holder_id: uuid.UUID | None) -> ReadCall:
+    """A token check and an account read (`holder_id` None: any account) as one statement; its
+    row goes to `account_read_answer`."""
+    if holder_id is None:
+        return ReadCall(_TOKEN_AND_ANY_ACCOUNT, {"p_jti": jti, "p_id": account_id})
+    values = {"p_jti": jti, "p_id": account_id, "p_holder": holder_id}
+    return ReadCall(_TOKEN_AND_OWNED_ACCOUNT, values)
+
+
+def account_read_answer(row: Sequence[Any] | None) -> tuple[bool, model.Account | None]:
+    """(whether the token is revoked, the account or None)."""
+    if row is None:  # the statement always answers one row
+        raise RuntimeError("the account read answered no row")
+    return bool(row[0]), (None if row[1] is None else model.Account(*row[1:]))
+
+
 _acc = m.accounts.c
 _ACCOUNT_STATEMENT = select(*ACCOUNT_COLUMNS).where(_acc.id == bindparam("p_id"))
 _ACCOUNT = Prepared(_ACCOUNT_STATEMENT)

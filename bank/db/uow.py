@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from types import TracebackType
-from typing import NoReturn, Self
+from typing import Any, NoReturn, Self
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -124,6 +124,19 @@ class SqlAlchemyUnitOfWork:
                 _reraise(exc)
             return None
         return r.at_once_answer(row)
+
+    async def read_at_once(self, call: r.ReadCall) -> tuple[Any, ...] | None:
+        """Run a read that needs no transaction (one statement: one snapshot): its first row.
+        On PostgreSQL, on an engine from `make_engine`, on an asynchronous connection, so the
+        event loop serves other requests meanwhile; elsewhere here, as `independent_reads`."""
+        pool = async_pool(self._engine) if self._engine.dialect.name == "postgresql" else None
+        if pool is None:
+            with self.independent_reads() as tx:
+                return call.statement.first(tx.accounts.conn, call.values)
+        try:
+            return await pool.first(call.statement, call.values)
+        except DBAPIError as exc:
+            _reraise(exc)
 
     def _post_in_process(self, call: r.AtOnceCall) -> str | None:
         """SQLite: `call`'s steps in one write transaction, begun and ended on the driver (the

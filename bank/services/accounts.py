@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+from bank.db.repositories import account_read, account_read_answer
 from bank.db.uow import RetryableConflict
 from bank.domain import errors, model, rules
 from bank.domain.serialize import to_json
@@ -67,13 +68,21 @@ def _target_holder(tx: UnitOfWork, actor: model.Actor, requested: UUID | None) -
     return own
 
 
-def get_account(uow: UnitOfWork, actor: model.Actor, account_id: UUID) -> model.Account:
-    with uow.independent_reads():
-        ensure_token_live(uow, actor)
-        account = uow.accounts.get(account_id, owner_scope(actor))
+async def get_account(uow: UnitOfWork, actor: model.Actor, account_id: UUID) -> model.Account:
+    """The token check and the scoped read as one statement (`repositories.account_read`)."""
+    if actor.is_admin:
+        call = account_read(actor.jti, account_id, None)
+    else:  # a customer without a holder (never issued) matches no account
+        call = account_read(actor.jti, account_id, actor.holder_id or _NO_HOLDER)
+    revoked, account = account_read_answer(await uow.read_at_once(call))
+    if revoked:
+        raise errors.TokenRevoked()
     if account is None:
         raise errors.NotFound("Account not found.", account_id=str(account_id))
     return account
+
+
+_NO_HOLDER = UUID(int=0)
 
 
 def list_accounts(

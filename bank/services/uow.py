@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Any, Protocol, Self
 
 from bank.db import repositories as r
 
@@ -40,6 +40,8 @@ class UnitOfWork(Protocol):
     def writes_at_once(self) -> bool: ...
 
     async def post_at_once(self, call: r.AtOnceCall) -> str | None: ...
+
+    async def read_at_once(self, call: r.ReadCall) -> tuple[Any, ...] | None: ...
 
     def independent_reads(self) -> AbstractContextManager[Self]: ...
 

@@ -185,11 +185,13 @@ def test_single_statement_units_of_work_do_not_wait_for_the_transactional_pool(
 def test_postgres_reads_one_row_in_two_statements_and_no_transaction_block(
     client: TestClient, backend: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """A ledger row (an account read is one statement: test_one_statement_reads.py)."""
     if backend != "postgres":
         pytest.skip("SQLite runs in process: no round trips to save")
     owner = f.customer(client)
     account = f.account(client, owner)
-    client.get(f"/v1/accounts/{account['id']}", headers=owner.headers)  # warm: token, pool
+    row = f.deposit(client, owner, account["id"], 5).json()
+    client.get(f"/v1/transactions/{row['id']}", headers=owner.headers)  # warm: token, pool
     seen: list[tuple[str, psycopg.pq.TransactionStatus]] = []
     execute = psycopg.Cursor.execute
 
@@ -200,11 +202,11 @@ def test_postgres_reads_one_row_in_two_statements_and_no_transaction_block(
 
     monkeypatch.setattr(psycopg.Cursor, "execute", recording)
 
-    response = client.get(f"/v1/accounts/{account['id']}", headers=owner.headers)
+    response = client.get(f"/v1/transactions/{row['id']}", headers=owner.headers)
 
     assert response.status_code == 200
-    assert len(seen) == 2, seen  # the revocation check and the account
-    assert "revoked_tokens" in seen[0][0] and "FROM accounts" in seen[1][0]
+    assert len(seen) == 2, seen  # the revocation check and the row
+    assert "revoked_tokens" in seen[0][0] and "FROM transactions" in seen[1][0]
     assert {status for _, status in seen} == {psycopg.pq.TransactionStatus.IDLE}
 
 

@@ -411,7 +411,7 @@ def query_plans(url: str, subject: Subject) -> str:
     label[0] = "GET /v1/statements/{id}?limit=20"
     ledger.statement(SqlAlchemyUnitOfWork(engine), actor, account, None, None, 20, 0)
     label[0] = "GET /v1/accounts/{id}"
-    accounts.get_account(SqlAlchemyUnitOfWork(engine), actor, account)
+    asyncio.run(accounts.get_account(SqlAlchemyUnitOfWork(engine), actor, account))
     label[0] = "POST /v1/transfers (Idempotency-Key)"
     req = ledger.TransferRequest(account, target, 1, "USD")
     key = f"plans-{os.urandom(4).hex()}"

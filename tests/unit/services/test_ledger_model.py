@@ -158,7 +158,7 @@ class LedgerMachine(RuleBasedStateMachine):
     @invariant()
     def balances_match_the_model(self) -> None:
         for account_id, expected in self.model.items():
-            account = accounts.get_account(self.uow(), self.actor, account_id)
+            account = asyncio.run(accounts.get_account(self.uow(), self.actor, account_id))
             assert account.balance == expected >= 0
             statement = ledger.statement(self.uow(), self.actor, account_id, None, None, 1, 0)
             assert statement.closing_balance == expected
