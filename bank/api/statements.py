@@ -35,7 +35,7 @@ async def get_statement(
 ) -> tuple[Any, int, dict[str, str]]:
     accept = deps.header_values(b"accept")
     as_csv = _wants_csv(accept[0] if accept else "")
-    result = ledger.statement(
+    result = await ledger.statement(
         deps.uow(),
         deps.actor(token_info),
         UUID(account_id),

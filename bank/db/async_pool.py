@@ -37,10 +37,11 @@ with a lost connection, or whose statement was cancelled midway, is closed, not 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -257,14 +258,7 @@ class AsyncAutocommitPool:
         would. Driver errors raise `DBAPIError`; no connection to be had raises 503."""
         sql, params = prepared.driver_call(self.dialect, values)
         owner = self._for_this_loop()
-        if owner.slots.locked():  # all in use: wait, boundedly (a free slot needs no timer)
-            try:
-                async with asyncio.timeout(self._timeout):
-                    await owner.slots.acquire()
-            except TimeoutError:
-                raise errors.ServiceUnavailable() from None
-        else:
-            await owner.slots.acquire()
+        await self._slot(owner)
         self.in_use += 1
         try:
             wire = await self._checkout(owner)
@@ -287,6 +281,44 @@ class AsyncAutocommitPool:
         processed = prepared.processed(self.dialect, rows)
         return processed[0] if processed else None
 
+    @contextlib.asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[Snapshot]:
+        """Reads that must agree with each other, in one read-only REPEATABLE READ transaction
+        on one pooled connection: `Snapshot.first` and `Snapshot.rows` inside, then COMMIT.
+        If the block raises, the transaction is rolled back and the connection kept; a driver
+        error or a cancellation midway closes it instead (its state is unknown)."""
+        owner = self._for_this_loop()
+        await self._slot(owner)
+        self.in_use += 1
+        try:
+            wire = await self._checkout(owner)
+            snapshot = Snapshot(self, wire)
+            try:
+                await snapshot.execute(_BEGIN_SNAPSHOT)
+                yield snapshot
+                await snapshot.execute(_COMMIT)
+            except BaseException as exc:
+                # The block refused something (a 404, say): end the transaction and keep the
+                # connection. After a driver error or a cancellation its state is unknown.
+                keep = isinstance(exc, Exception) and not snapshot.failed and not wire.lost
+                if keep:
+                    try:
+                        await wire.run(_ROLLBACK, {})
+                    except psycopg.Error:
+                        keep = False
+                    except BaseException:
+                        wire.close()
+                        raise
+                if keep:
+                    self._checkin(owner, wire)
+                else:
+                    wire.close()
+                raise
+            self._checkin(owner, wire)
+        finally:
+            self.in_use -= 1
+            owner.slots.release()
+
     def close(self) -> None:
         """Close the idle connections (those still out are closed when they come back)."""
         current, self._current = self._current, None
@@ -305,6 +337,16 @@ class AsyncAutocommitPool:
                 _close_all(current)
             current = self._current = _LoopConnections(loop, asyncio.Semaphore(self.size))
         return current
+
+    async def _slot(self, owner: _LoopConnections) -> None:
+        if owner.slots.locked():  # all in use: wait, boundedly (a free slot needs no timer)
+            try:
+                async with asyncio.timeout(self._timeout):
+                    await owner.slots.acquire()
+            except TimeoutError:
+                raise errors.ServiceUnavailable() from None
+        else:
+            await owner.slots.acquire()
 
     async def _checkout(self, owner: _LoopConnections) -> _Wire:
         while owner.idle:
@@ -338,6 +380,43 @@ class AsyncAutocommitPool:
             sql, params, exc, psycopg.Error, connection_invalidated=lost, dialect=self.dialect
         )
         return cast(DBAPIError, wrapped)  # a StatementError only for a non-driver error
+
+
+_BEGIN_SNAPSHOT = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+_COMMIT = "COMMIT"
+_ROLLBACK = "ROLLBACK"
+
+
+class Snapshot:
+    """The statements of one `AsyncAutocommitPool.snapshot` transaction."""
+
+    __slots__ = ("_pool", "_wire", "failed")
+
+    def __init__(self, pool: AsyncAutocommitPool, wire: _Wire) -> None:
+        self._pool = pool
+        self._wire = wire
+        self.failed = False  # a driver error ended this connection's use
+
+    async def rows(self, prepared: Prepared, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """Run `prepared`: its rows, processed as `Prepared.rows` would."""
+        sql, params = prepared.driver_call(self._pool.dialect, values)
+        return prepared.processed(self._pool.dialect, await self._run(sql, params))
+
+    async def first(self, prepared: Prepared, values: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        found = await self.rows(prepared, values)
+        return found[0] if found else None
+
+    async def execute(self, sql: str) -> None:
+        await self._run(sql, {})
+
+    async def _run(self, sql: str, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        wire = self._wire
+        try:
+            return await wire.run(sql, params)
+        except psycopg.Error as exc:
+            self.failed = True
+            lost = wire.lost or _ends_connection(wire, exc)
+            raise self._pool._wrapped(sql, params, exc, lost) from exc
 
 
 def _close_all(owner: _LoopConnections) -> None:

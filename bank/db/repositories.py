@@ -5,10 +5,10 @@ from __future__ import annotations
 import functools
 import hashlib
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import (
     BigInteger,
@@ -918,28 +918,56 @@ class Ledger(Repository):
             query = query.where(or_(t.from_account_id.in_(owned), t.to_account_id.in_(owned)))
         return self._page(query, (t.created_at, t.id), limit, offset, model.Transfer)
 
-    def position_before(self, account_id: uuid.UUID, moment: datetime) -> LedgerPosition:
+
+class Reads(Protocol):
+    """Runs prepared reads, all in one snapshot: a transaction's connection, or an
+    asynchronous one's (bank/db/async_pool.py `Snapshot`)."""
+
+    async def first(
+        self, prepared: Prepared, values: Mapping[str, Any]
+    ) -> tuple[Any, ...] | None: ...
+
+    async def rows(
+        self, prepared: Prepared, values: Mapping[str, Any]
+    ) -> list[tuple[Any, ...]]: ...
+
+
+class SnapshotReads:
+    """A statement's reads, which must agree with each other: `SqlAlchemyUnitOfWork.
+    snapshot_reads` runs them in one snapshot."""
+
+    __slots__ = ("_reads",)
+
+    def __init__(self, reads: Reads) -> None:
+        self._reads = reads
+
+    async def token_and_account(
+        self, jti: str, account_id: uuid.UUID, holder_id: uuid.UUID | None
+    ) -> tuple[bool, model.Account | None]:
+        """As `account_read`: whether the token is revoked, and the account or None."""
+        call = account_read(jti, account_id, holder_id)
+        return account_read_answer(await self._reads.first(call.statement, call.values))
+
+    async def position_before(self, account_id: uuid.UUID, moment: datetime) -> LedgerPosition:
         """The account's ledger just before `moment`: its newest earlier row's running values
         (an index seek, whatever the history), or zeros when it has none."""
-        row = _POSITION_BEFORE.first(self.conn, {"p_account": account_id, "p_moment": moment})
+        values = {"p_account": account_id, "p_moment": moment}
+        row = await self._reads.first(_POSITION_BEFORE, values)
         if row is None:
             return LedgerPosition(balance=0, credited_total=0, seq=0)
         return LedgerPosition(*row)
 
-    def period_rows(
+    async def period_rows(
         self, account_id: uuid.UUID, start: datetime, end: datetime, limit: int, offset: int
     ) -> list[model.Transaction]:
-        rows = _PERIOD_ROWS.rows(
-            self.conn,
-            {
-                "p_account": account_id,
-                "p_start": start,
-                "p_end": end,
-                "p_limit": limit,
-                "p_offset": offset,
-            },
-        )
-        return [model.Transaction(*row) for row in rows]
+        values = {
+            "p_account": account_id,
+            "p_start": start,
+            "p_end": end,
+            "p_limit": limit,
+            "p_offset": offset,
+        }
+        return [model.Transaction(*row) for row in await self._reads.rows(_PERIOD_ROWS, values)]
 
 
 # Statement queries, built once: a statement page reads the position at both ends of the period

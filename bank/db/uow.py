@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import AbstractContextManager, ExitStack, contextmanager
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import AbstractContextManager, ExitStack, asynccontextmanager, contextmanager
 from types import TracebackType
 from typing import Any, NoReturn, Self
 
@@ -13,7 +13,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from bank.db import repositories as r
 from bank.db.engine import WRITE_OPTION, async_pool, autocommit_engine, write_lock
-from bank.db.prepared import drop_held, hold_inserts, run_driver_sql, send_held
+from bank.db.prepared import Prepared, drop_held, hold_inserts, run_driver_sql, send_held
 from bank.domain import errors
 
 # SQLSTATEs worth retrying: serialization failure, deadlock.
@@ -135,6 +135,23 @@ class SqlAlchemyUnitOfWork:
                 return call.statement.first(tx.accounts.conn, call.values)
         try:
             return await pool.first(call.statement, call.values)
+        except DBAPIError as exc:
+            _reraise(exc)
+
+    @asynccontextmanager
+    async def snapshot_reads(self) -> AsyncIterator[r.SnapshotReads]:
+        """Reads that must agree with each other, in one snapshot. On PostgreSQL, on an engine
+        from `make_engine`, a read-only REPEATABLE READ transaction on an asynchronous
+        connection, so the event loop serves other requests while each statement runs;
+        elsewhere here, as `with uow:`."""
+        pool = async_pool(self._engine) if self._engine.dialect.name == "postgresql" else None
+        if pool is None:
+            with self as tx:
+                yield r.SnapshotReads(_ConnectionReads(tx.ledger.conn))
+            return
+        try:
+            async with pool.snapshot() as snapshot:
+                yield r.SnapshotReads(snapshot)
         except DBAPIError as exc:
             _reraise(exc)
 
@@ -264,6 +281,21 @@ class SqlAlchemyUnitOfWork:
             conn.invalidate()
         if isinstance(exc, DBAPIError):
             _reraise(exc)
+
+
+class _ConnectionReads:
+    """`repositories.Reads` on a transaction's connection (its statements share a snapshot)."""
+
+    __slots__ = ("_conn",)
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    async def first(self, prepared: Prepared, values: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        return prepared.first(self._conn, values)
+
+    async def rows(self, prepared: Prepared, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        return prepared.rows(self._conn, values)
 
 
 def _roll_back(conn: Connection) -> None:

@@ -11,7 +11,14 @@ from bank.db.uow import RetryableConflict
 from bank.domain import errors, model, rules
 from bank.domain.serialize import to_json
 from bank.services import idempotency
-from bank.services.common import audit, ensure_token_live, owner_scope, retrying, utcnow
+from bank.services.common import (
+    audit,
+    ensure_token_live,
+    owner_scope,
+    read_scope,
+    retrying,
+    utcnow,
+)
 from bank.services.uow import UnitOfWork
 
 
@@ -70,19 +77,13 @@ def _target_holder(tx: UnitOfWork, actor: model.Actor, requested: UUID | None) -
 
 async def get_account(uow: UnitOfWork, actor: model.Actor, account_id: UUID) -> model.Account:
     """The token check and the scoped read as one statement (`repositories.account_read`)."""
-    if actor.is_admin:
-        call = account_read(actor.jti, account_id, None)
-    else:  # a customer without a holder (never issued) matches no account
-        call = account_read(actor.jti, account_id, actor.holder_id or _NO_HOLDER)
+    call = account_read(actor.jti, account_id, read_scope(actor))
     revoked, account = account_read_answer(await uow.read_at_once(call))
     if revoked:
         raise errors.TokenRevoked()
     if account is None:
         raise errors.NotFound("Account not found.", account_id=str(account_id))
     return account
-
-
-_NO_HOLDER = UUID(int=0)
 
 
 def list_accounts(

@@ -36,6 +36,19 @@ def owner_scope(actor: Actor) -> UUID | None:
     return actor.holder_id
 
 
+# No holder has this id (holders' ids are random UUIDs): a customer without a holder, which is
+# never issued, reads no account.
+_NO_HOLDER = UUID(int=0)
+
+
+def read_scope(actor: Actor) -> UUID | None:
+    """`owner_scope` for a read that checks the token in the same statement: None for an admin
+    (everything), else the customer's holder."""
+    if actor.is_admin:
+        return None
+    return actor.holder_id or _NO_HOLDER
+
+
 def visible_scope(uow: UnitOfWork, actor: Actor, account_id: UUID | None) -> UUID | None:
     """The actor's owner scope, after checking that a filter account is visible (else 404)."""
     ensure_token_live(uow, actor)

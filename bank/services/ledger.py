@@ -34,6 +34,7 @@ from bank.services.common import (
     ensure_customer,
     ensure_token_live,
     owner_scope,
+    read_scope,
     utcnow,
     visible_scope,
 )
@@ -375,7 +376,7 @@ def list_transfers(
         return uow.ledger.transfers(scope, account_id, limit, offset)
 
 
-def statement(
+async def statement(
     uow: UnitOfWork,
     actor: model.Actor,
     account_id: UUID,
@@ -384,9 +385,12 @@ def statement(
     limit: int,
     offset: int,
 ) -> model.Statement:
-    with uow:
-        ensure_token_live(uow, actor)
-        account = uow.accounts.get(account_id, owner_scope(actor))
+    """The account, its balances at both ends of the period and a page of its rows, read in one
+    snapshot (`snapshot_reads`): they agree even while money moves."""
+    async with uow.snapshot_reads() as reads:
+        revoked, account = await reads.token_and_account(actor.jti, account_id, read_scope(actor))
+        if revoked:
+            raise errors.TokenRevoked()
         if account is None:
             raise errors.NotFound("Account not found.", account_id=str(account_id))
         period_to = end or utcnow()
@@ -396,9 +400,9 @@ def statement(
         elif period_from > period_to:
             period_to = period_from  # only `from` was given, and it lies in the future
         # Totals from the running values at both ends: two index seeks, not a sum over the period.
-        opening = uow.ledger.position_before(account_id, period_from)
-        closing = uow.ledger.position_before(account_id, period_to)
-        rows = uow.ledger.period_rows(account_id, period_from, period_to, limit, offset)
+        opening = await reads.position_before(account_id, period_from)
+        closing = await reads.position_before(account_id, period_to)
+        rows = await reads.period_rows(account_id, period_from, period_to, limit, offset)
     return model.Statement(
         account=account,
         period_from=period_from,

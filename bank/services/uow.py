@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import AbstractContextManager
+from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from types import TracebackType
 from typing import Any, Protocol, Self
 
@@ -42,6 +42,8 @@ class UnitOfWork(Protocol):
     async def post_at_once(self, call: r.AtOnceCall) -> str | None: ...
 
     async def read_at_once(self, call: r.ReadCall) -> tuple[Any, ...] | None: ...
+
+    def snapshot_reads(self) -> AbstractAsyncContextManager[r.SnapshotReads]: ...
 
     def independent_reads(self) -> AbstractContextManager[Self]: ...
 

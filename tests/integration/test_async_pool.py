@@ -528,3 +528,110 @@ def _create_raiser(engine: Engine) -> None:
                 " END $$"
             )
         )
+
+
+# ------------------------------------------------------------------ snapshots
+
+ISOLATION = Prepared(select(text("current_setting('transaction_isolation')")))
+READ_ONLY = Prepared(select(text("current_setting('transaction_read_only')")))
+NOW = Prepared(select(func.now().cast(Text)))
+
+
+def test_a_snapshot_is_one_read_only_repeatable_read_transaction_on_one_connection(
+    engine: Engine,
+) -> None:
+    pool = _pool(engine)
+
+    async def scenario() -> tuple[list[Any], int]:
+        async with pool.snapshot() as reads:
+            seen = [
+                await reads.first(ISOLATION, {}),
+                await reads.first(READ_ONLY, {}),
+                await reads.first(NOW, {}),
+                await reads.first(NOW, {}),
+                await reads.first(PID, {}),
+            ]
+        return seen, await _pid(pool)
+
+    seen, after = asyncio.run(scenario())
+
+    isolation, read_only, now, again, pid = (row[0] if row else None for row in seen)
+    assert (isolation, read_only) == ("repeatable read", "on")
+    assert now == again  # one transaction: now() is its start
+    assert int(str(pid)) == after  # committed and handed back, not closed
+    assert pool.idle_count == 1
+
+
+def test_a_snapshot_whose_block_raises_is_rolled_back_and_its_connection_kept(
+    engine: Engine,
+) -> None:
+    pool = _pool(engine)
+
+    async def scenario() -> tuple[int, int, str]:
+        with pytest.raises(errors.NotFound):
+            async with pool.snapshot() as reads:
+                row = await reads.first(PID, {})
+                raise errors.NotFound()
+        assert row is not None
+        async with pool.snapshot() as reads:  # no "already in a transaction" warning state
+            isolation = await reads.first(ISOLATION, {})
+        assert isolation is not None
+        return int(row[0]), await _pid(pool), str(isolation[0])
+
+    inside, after, isolation = asyncio.run(scenario())
+
+    assert inside == after
+    assert isolation == "repeatable read"
+    assert pool.idle_count == 1
+
+
+def test_a_driver_error_in_a_snapshot_is_translated_and_closes_its_connection(
+    engine: Engine,
+) -> None:
+    pool = _pool(engine)
+
+    async def scenario() -> tuple[int, int]:
+        used = await _pid(pool)
+        with pytest.raises(DataError) as failed:
+            async with pool.snapshot() as reads:
+                await reads.first(DIVIDES_BY_ZERO, {})
+        assert getattr(failed.value.orig, "sqlstate", None) == "22012"
+        assert pool.idle_count == 0
+        return used, await _pid(pool)
+
+    used, after = asyncio.run(scenario())
+
+    assert after != used
+
+
+def test_a_snapshot_cancelled_midway_closes_its_connection(
+    pg_databases: PostgresDatabases,
+) -> None:
+    engine = make_engine(pg_databases.create(), pool_size=1)
+    pool = _pool(engine)
+    admin = engine.connect()
+    admin.execute(text("SELECT pg_advisory_lock(4242)"))
+
+    async def in_snapshot() -> None:
+        async with pool.snapshot() as reads:
+            await reads.first(WAITS_FOR_LOCK, {})
+
+    async def scenario() -> tuple[int, int]:
+        used = await _pid(pool)
+        waiting = asyncio.create_task(in_snapshot())
+        await asyncio.to_thread(_until, lambda: _waits_for_advisory_lock(engine), "the wait")
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        assert pool.idle_count == 0
+        await asyncio.to_thread(_unlock, admin)
+        await asyncio.to_thread(_until, lambda: not _backend_alive(used), "the close")
+        return used, await _pid(pool)
+
+    try:
+        cancelled, after = asyncio.run(scenario())
+    finally:
+        admin.close()
+        dispose(engine)
+
+    assert after != cancelled

@@ -1,8 +1,8 @@
-"""An account read is one statement: the token's revocation and the account row together. On
-PostgreSQL it goes out on an asynchronous connection, so the worker's event loop serves other
-requests while the server answers. On both databases the answers are those of a token check
-followed by a scoped read: a revoked token is refused first, and a foreign account is exactly a
-missing one."""
+"""An account read is one statement: the token's revocation and the account row together. A
+statement page reads in one snapshot. On PostgreSQL both go out on an asynchronous connection,
+so the worker's event loop serves other requests while the server answers. On both databases
+the answers are those of a token check followed by a scoped read: a revoked token is refused
+first, and a foreign account is exactly a missing one."""
 
 from __future__ import annotations
 
@@ -26,20 +26,7 @@ def test_postgres_reads_an_account_in_one_statement_on_an_asynchronous_connectio
     alice = f.customer(client)
     account = f.funded_account(client, alice, 250)
     client.get(f"/v1/accounts/{account['id']}", headers=alice.headers)  # token verified, cached
-    synchronous: list[str] = []
-    asynchronous: list[str] = []
-    execute, run_async = psycopg.Cursor.execute, _Wire.run
-
-    def counting_execute(self: psycopg.Cursor[Any], query: Any, *args: Any, **kw: Any) -> Any:
-        synchronous.append(str(query))
-        return execute(self, query, *args, **kw)
-
-    async def counting_run_async(self: _Wire, query: str, params: Any) -> Any:
-        asynchronous.append(query)
-        return await run_async(self, query, params)
-
-    monkeypatch.setattr(psycopg.Cursor, "execute", counting_execute)
-    monkeypatch.setattr(_Wire, "run", counting_run_async)
+    synchronous, asynchronous = _recording(monkeypatch)
 
     response = client.get(f"/v1/accounts/{account['id']}", headers=alice.headers)
 
@@ -92,6 +79,86 @@ def test_a_revoked_token_is_refused_before_the_account_is_looked_up(
     assert client.post("/v1/auth/logout", headers=alice.headers).status_code == 204
 
     response = client.get(f"/v1/accounts/{target}", headers=alice.headers)
+
+    assert response.status_code == 401
+    assert f.error_code(response) == "token_revoked"
+
+
+def _recording(monkeypatch: pytest.MonkeyPatch) -> tuple[list[str], list[str]]:
+    synchronous: list[str] = []
+    asynchronous: list[str] = []
+    execute, run_async = psycopg.Cursor.execute, _Wire.run
+
+    def counting_execute(self: psycopg.Cursor[Any], query: Any, *args: Any, **kw: Any) -> Any:
+        synchronous.append(str(query))
+        return execute(self, query, *args, **kw)
+
+    async def counting_run_async(self: _Wire, query: str, params: Any) -> Any:
+        asynchronous.append(query)
+        return await run_async(self, query, params)
+
+    monkeypatch.setattr(psycopg.Cursor, "execute", counting_execute)
+    monkeypatch.setattr(_Wire, "run", counting_run_async)
+    return synchronous, asynchronous
+
+
+def test_postgres_reads_a_statement_page_in_one_snapshot_on_an_asynchronous_connection(
+    app: BankApp, client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if app.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite reads in process: no round trips to save")
+    alice = f.customer(client)
+    account = f.funded_account(client, alice, 900)
+    f.withdraw(client, alice, account["id"], 100)
+    client.get(f"/v1/statements/{account['id']}", headers=alice.headers)  # warm
+    synchronous, asynchronous = _recording(monkeypatch)
+
+    response = client.get(f"/v1/statements/{account['id']}", headers=alice.headers)
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["closing_balance"] == body["account"]["balance"] == 800
+    assert [row["balance_after"] for row in body["transactions"]] == [900, 800]
+    assert synchronous == []
+    assert asynchronous[0] == "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+    assert asynchronous[-1] == "COMMIT"
+    assert len(asynchronous) == 6, asynchronous  # token and account, two positions, the page
+
+
+def test_statements_refused_on_postgres_keep_their_connection(
+    app: BankApp, client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if app.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no connections to keep")
+    alice, bob = f.customer(client), f.customer(client)
+    foreign = f.account(client, bob)["id"]
+    client.get(f"/v1/statements/{foreign}", headers=alice.headers)  # warm
+    opened: list[int] = []
+    connect = psycopg.AsyncConnection.connect
+
+    async def counting_connect(*args: Any, **kw: Any) -> Any:
+        opened.append(1)
+        return await connect(*args, **kw)
+
+    monkeypatch.setattr(psycopg.AsyncConnection, "connect", counting_connect)
+
+    refused = [
+        client.get(f"/v1/statements/{target}", headers=alice.headers)
+        for target in (foreign, str(uuid.uuid4()), foreign)
+    ]
+
+    assert [r.status_code for r in refused] == [404, 404, 404]
+    assert {f.error_code(r) for r in refused} == {"not_found"}
+    assert opened == []  # rolled back and handed back, not closed and opened again
+
+
+@pytest.mark.parametrize("whose", ["own", "missing"])
+def test_a_revoked_token_gets_no_statement(client: TestClient, whose: str) -> None:
+    alice = f.customer(client)
+    target = f.funded_account(client, alice, 5)["id"] if whose == "own" else str(uuid.uuid4())
+    assert client.post("/v1/auth/logout", headers=alice.headers).status_code == 204
+
+    response = client.get(f"/v1/statements/{target}", headers=alice.headers)
 
     assert response.status_code == 401
     assert f.error_code(response) == "token_revoked"

@@ -194,20 +194,28 @@ def test_a_statement_reads_one_snapshot_while_money_moves(
 ) -> None:
     owner = f.customer(client)
     account = f.funded_account(client, owner, 1000)
-    original = repositories.Ledger.position_before
+    original = repositories.SnapshotReads.position_before
     deposited: list[int] = []
 
-    def read_then_deposit(self: repositories.Ledger, *args: Any) -> Any:
-        found = original(self, *args)
+    async def read_then_deposit(self: repositories.SnapshotReads, *args: Any) -> Any:
+        found = await original(self, *args)
         if not deposited:  # a deposit commits between the statement's reads
             deposited.append(f.deposit(client, owner, account["id"], 5).status_code)
         return found
 
-    monkeypatch.setattr(repositories.Ledger, "position_before", read_then_deposit)
+    monkeypatch.setattr(repositories.SnapshotReads, "position_before", read_then_deposit)
     until = datetime.now(UTC) + timedelta(days=1)
 
-    statement = ledger.statement(
-        SqlAlchemyUnitOfWork(app.engine), _actor(owner), UUID(account["id"]), None, until, 100, 0
+    statement = asyncio.run(
+        ledger.statement(
+            SqlAlchemyUnitOfWork(app.engine),
+            _actor(owner),
+            UUID(account["id"]),
+            None,
+            until,
+            100,
+            0,
+        )
     )
 
     assert deposited == [201]

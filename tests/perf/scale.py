@@ -409,7 +409,7 @@ def query_plans(url: str, subject: Subject) -> str:
     actor = Actor(user_id=uuid.uuid4(), role=Role("customer"), holder_id=holder, jti="plans")
     account, target = uuid.UUID(subject.account), uuid.UUID(subject.target)
     label[0] = "GET /v1/statements/{id}?limit=20"
-    ledger.statement(SqlAlchemyUnitOfWork(engine), actor, account, None, None, 20, 0)
+    asyncio.run(ledger.statement(SqlAlchemyUnitOfWork(engine), actor, account, None, None, 20, 0))
     label[0] = "GET /v1/accounts/{id}"
     asyncio.run(accounts.get_account(SqlAlchemyUnitOfWork(engine), actor, account))
     label[0] = "POST /v1/transfers (Idempotency-Key)"

@@ -160,7 +160,9 @@ class LedgerMachine(RuleBasedStateMachine):
         for account_id, expected in self.model.items():
             account = asyncio.run(accounts.get_account(self.uow(), self.actor, account_id))
             assert account.balance == expected >= 0
-            statement = ledger.statement(self.uow(), self.actor, account_id, None, None, 1, 0)
+            statement = asyncio.run(
+                ledger.statement(self.uow(), self.actor, account_id, None, None, 1, 0)
+            )
             assert statement.closing_balance == expected
             assert (
                 statement.opening_balance + statement.total_credits - statement.total_debits
