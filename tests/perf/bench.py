@@ -9,8 +9,9 @@ workload (70% transfers, half between a few hot accounts and half to other users
 account or a statement page), and the framework ceiling (`GET /v1/health/live` on the same
 server) right after the c=32 run; then that pair again (RSS growth). Every mutating request
 carries an Idempotency-Key. The c=32 targets are judged on the better run of each pair's side:
-another tenant of this shared VM only slows a run down, and the host loop (a fixed Python loop
-timed before and after every run) shows when it did.
+another tenant of this shared VM only slows a run down. The host loop (a fixed Python loop timed
+before and after every run) shows the host's speed at those two moments; it can miss a slowdown
+in between.
 
 After every run: each account's balance equals the client's record of acknowledged (201)
 operations and the sum of its transaction rows, none is negative, the total equals deposits
@@ -385,8 +386,8 @@ def host_loop_ms(repeats: int = 5) -> float:
     """The best of `repeats` timings of a fixed pure-Python loop, in ms: how fast one core of the
     host runs Python at this moment. On a shared VM it drifts by up to 2x from one minute to the
     next (seen on 2026-12-06: 0.18-0.35 s for the same loop, process time equal to wall time), and
-    every cell's numbers drift with it; recorded before and after each cell so a reader can tell
-    a slow cell from a slow host."""
+    every cell's numbers drift with it; recorded before and after each cell so a reader can see
+    when a cell ran on a slow host (a slowdown between the two samples goes unseen)."""
     best = math.inf
     for _ in range(repeats):
         start = time.perf_counter()
@@ -647,8 +648,8 @@ def _better_run(
     """The run `label` or its repeat, whichever served more (and the other, if both ran).
 
     Throughput and p99 are judged on the better of two equal runs, on both sides of the ceiling
-    share alike: another tenant of the shared host only ever slows a run down (the host loop
-    column shows when), so the better run is the closer estimate of what the code does."""
+    share alike: another tenant of the shared host only ever slows a run down, so the better run
+    is the closer estimate of what the code does (as `timeit` takes the best of its repeats)."""
     runs = [run for run in (mine.get(label), mine.get(f"{label}-repeat")) if run is not None]
     if not runs:
         return None, None
