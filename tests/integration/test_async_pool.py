@@ -7,7 +7,7 @@ import asyncio
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -280,6 +280,19 @@ def test_waiting_for_a_connection_is_bounded_by_the_pool_timeout(
 def test_a_statement_cancelled_midway_closes_its_connection(
     pg_databases: PostgresDatabases,
 ) -> None:
+    async def waits(pool: AsyncAutocommitPool) -> None:
+        await pool.first(WAITS_FOR_LOCK, {})
+
+    cancelled, after = _cancelled_midway(pg_databases, waits)
+
+    assert after != cancelled
+
+
+def _cancelled_midway(
+    pg_databases: PostgresDatabases, waits: Callable[[AsyncAutocommitPool], Awaitable[None]]
+) -> tuple[int, int]:
+    """Cancel `waits` while its statement waits for a lock the test holds: (the connection it
+    used, the one the next statement gets)."""
     engine = make_engine(pg_databases.create(), pool_size=1)
     pool = _pool(engine)
     admin = engine.connect()
@@ -287,7 +300,7 @@ def test_a_statement_cancelled_midway_closes_its_connection(
 
     async def scenario() -> tuple[int, int]:
         used = await _pid(pool)
-        waiting = asyncio.create_task(pool.first(WAITS_FOR_LOCK, {}))
+        waiting = asyncio.create_task(waits(pool))
         await asyncio.to_thread(_until, lambda: _waits_for_advisory_lock(engine), "the wait")
         waiting.cancel()
         with pytest.raises(asyncio.CancelledError):
@@ -299,12 +312,10 @@ def test_a_statement_cancelled_midway_closes_its_connection(
         return used, await _pid(pool)
 
     try:
-        cancelled, after = asyncio.run(scenario())
+        return asyncio.run(scenario())
     finally:
         admin.close()
         dispose(engine)
-
-    assert after != cancelled
 
 
 def _waits_for_advisory_lock(engine: Engine) -> bool:
@@ -607,31 +618,10 @@ def test_a_driver_error_in_a_snapshot_is_translated_and_closes_its_connection(
 def test_a_snapshot_cancelled_midway_closes_its_connection(
     pg_databases: PostgresDatabases,
 ) -> None:
-    engine = make_engine(pg_databases.create(), pool_size=1)
-    pool = _pool(engine)
-    admin = engine.connect()
-    admin.execute(text("SELECT pg_advisory_lock(4242)"))
-
-    async def in_snapshot() -> None:
+    async def waits(pool: AsyncAutocommitPool) -> None:
         async with pool.snapshot() as reads:
             await reads.first(WAITS_FOR_LOCK, {})
 
-    async def scenario() -> tuple[int, int]:
-        used = await _pid(pool)
-        waiting = asyncio.create_task(in_snapshot())
-        await asyncio.to_thread(_until, lambda: _waits_for_advisory_lock(engine), "the wait")
-        waiting.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await waiting
-        assert pool.idle_count == 0
-        await asyncio.to_thread(_unlock, admin)
-        await asyncio.to_thread(_until, lambda: not _backend_alive(used), "the close")
-        return used, await _pid(pool)
-
-    try:
-        cancelled, after = asyncio.run(scenario())
-    finally:
-        admin.close()
-        dispose(engine)
+    cancelled, after = _cancelled_midway(pg_databases, waits)
 
     assert after != cancelled
