@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # Contract fuzzing: Schemathesis (pinned in requirements-dev.lock) against the PRODUCTION server
-# command, `gunicorn -c bank/gunicorn_conf.py "bank.app:make_asgi_app()"`, on a fresh SQLite
-# database, with every check and every phase (examples, coverage, fuzzing, stateful).
+# command, `gunicorn -c bank/gunicorn_conf.py "bank.app:make_asgi_app()"`, on a fresh database
+# (SQLite, or a throwaway PostgreSQL database), with every check and every phase (examples,
+# coverage, fuzzing, stateful).
 #
 # Usage: scripts/fuzz.sh [extra `st run` options]   (`nox -s fuzz` and `make test` call it)
 #
 # Settings live in schemathesis.toml (checks, phases, seed, examples, time budget, auth, reports)
 # and tests/fuzz/hooks.py (creates the fuzzing users, keeps logout off their tokens).
-# Reports: reports/schemathesis.xml (JUnit), reports/fuzz-server.log (the server's own log).
+# Reports: reports/schemathesis.xml (JUnit), reports/fuzz-server.log (the server's own log);
+# with FUZZ_DATABASE=postgres, reports/schemathesis-postgres.xml and fuzz-server-postgres.log.
 # Environment:
+#   FUZZ_DATABASE       sqlite (default) or postgres: a database created on the server that
+#                       BANK_TEST_PG_URL names (as the test suite's), dropped at the end
 #   FUZZ_UNIT_TIME      seconds for examples, coverage and fuzzing (default 200)
 #   FUZZ_STATEFUL_TIME  seconds for the stateful phase (default 130)
 #                       (with ~20 s of start-up, the whole step takes ~6 min, under 8)
@@ -26,6 +30,17 @@ FUZZ_UNIT_TIME="${FUZZ_UNIT_TIME:-200}"
 FUZZ_STATEFUL_TIME="${FUZZ_STATEFUL_TIME:-130}"
 FUZZ_WORKERS="${FUZZ_WORKERS:-1}"
 FUZZ_CONFIG="${FUZZ_CONFIG:-schemathesis.toml}"
+FUZZ_DATABASE="${FUZZ_DATABASE:-sqlite}"
+case "$FUZZ_DATABASE" in
+  sqlite) suffix="" ;;
+  postgres) suffix="-postgres" ;;
+  *)
+    echo "fuzz: FUZZ_DATABASE must be sqlite or postgres, not $FUZZ_DATABASE" >&2
+    exit 2
+    ;;
+esac
+report="reports/schemathesis$suffix"
+server_log="reports/fuzz-server$suffix.log"
 
 for tool in "$PY" "$ST"; do
   if [ ! -x "$tool" ]; then
@@ -40,9 +55,29 @@ if [ "$installed" != "$SCHEMATHESIS_VERSION" ]; then
 fi
 
 mkdir -p reports
-rm -f reports/schemathesis.xml reports/schemathesis-unit.xml reports/schemathesis-stateful.xml
+rm -f "$report.xml" "$report-unit.xml" "$report-stateful.xml"
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/bank-fuzz.XXXXXX")"
 server_pid=""
+pg_database=""
+# PostgreSQL: create or drop a throwaway database on the test server (the same admin URL as the
+# test suite's conftest), with psycopg from the venv.
+pg_admin() {  # pg_admin create|drop NAME
+  "$PY" - "$1" "$2" <<'EOF_PG'
+import os, sys
+import psycopg
+from psycopg import sql
+
+url = os.environ.get("BANK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+action, name = sys.argv[1:]
+with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://", 1), autocommit=True,
+                     connect_timeout=5) as conn:
+    if action == "create":
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    else:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    print(url.rsplit("/", 1)[0] + "/" + name)
+EOF_PG
+}
 cleanup() {
   if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
     kill -TERM "$server_pid" 2>/dev/null || true
@@ -54,6 +89,9 @@ cleanup() {
     kill -KILL "$server_pid" 2>/dev/null || true
     wait "$server_pid" 2>/dev/null || true
   fi
+  if [ -n "$pg_database" ]; then
+    pg_admin drop "$pg_database" >/dev/null || echo "fuzz: could not drop $pg_database" >&2
+  fi
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -64,7 +102,17 @@ port="$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); 
 base="http://127.0.0.1:$port"
 
 export APP_ENV=test
-export DATABASE_URL="sqlite:///$tmp/fuzz.db"
+if [ "$FUZZ_DATABASE" = postgres ]; then
+  pg_database="bank_fuzz_$("$PY" -c 'import secrets; print(secrets.token_hex(4))')"
+  DATABASE_URL="$(pg_admin create "$pg_database")" || {
+    pg_database=""
+    echo "fuzz: could not create a PostgreSQL database (BANK_TEST_PG_URL)" >&2
+    exit 2
+  }
+  export DATABASE_URL
+else
+  export DATABASE_URL="sqlite:///$tmp/fuzz.db"
+fi
 JWT_SECRET="$("$PY" -c 'import secrets; print(secrets.token_hex(32))')"  # 64 characters
 export JWT_SECRET
 export BCRYPT_ROUNDS=4
@@ -76,10 +124,10 @@ export LOG_FORMAT=json
 export HOST=127.0.0.1 PORT="$port" WEB_CONCURRENCY="$FUZZ_WORKERS"
 
 echo "== fuzz: migrating $DATABASE_URL"
-"$PY" -m bank.cli migrate >"reports/fuzz-server.log" 2>&1
+"$PY" -m bank.cli migrate >"$server_log" 2>&1
 
-echo "== fuzz: gunicorn on $base (workers=$FUZZ_WORKERS), log in reports/fuzz-server.log"
-"$PY" -m gunicorn -c bank/gunicorn_conf.py "bank.app:make_asgi_app()" >>"reports/fuzz-server.log" 2>&1 &
+echo "== fuzz: gunicorn on $base ($FUZZ_DATABASE, workers=$FUZZ_WORKERS), log in $server_log"
+"$PY" -m gunicorn -c bank/gunicorn_conf.py "bank.app:make_asgi_app()" >>"$server_log" 2>&1 &
 server_pid=$!
 
 # Poll liveness: bounded at 30 s, no fixed sleep before the first try.
@@ -99,8 +147,8 @@ EOF
   sleep 0.1
 done
 if [ -z "$ready" ]; then
-  echo "fuzz: the server did not become live; last lines of reports/fuzz-server.log:" >&2
-  tail -n 40 reports/fuzz-server.log >&2
+  echo "fuzz: the server did not become live; last lines of $server_log:" >&2
+  tail -n 40 "$server_log" >&2
   exit 3
 fi
 
@@ -119,7 +167,7 @@ run_st() {  # run_st NAME PHASES MAX_TIME [extra options]
     --url "$base/v1" \
     --phases "$phases" \
     --max-time "$max_time" \
-    --report junit --report-junit-path "reports/schemathesis-$name.xml" \
+    --report junit --report-junit-path "$report-$name.xml" \
     --no-color \
     "$@"
 }
@@ -133,7 +181,7 @@ if [ "$stateful_status" -gt "$status" ]; then
 fi
 
 # One JUnit report for CI: both runs' suites under one <testsuites>.
-"$PY" - reports/schemathesis.xml reports/schemathesis-unit.xml reports/schemathesis-stateful.xml <<'EOF_PY'
+"$PY" - "$report.xml" "$report-unit.xml" "$report-stateful.xml" <<'EOF_PY'
 import sys
 import xml.etree.ElementTree as ET
 
@@ -146,7 +194,7 @@ for path in parts:
     except (OSError, ET.ParseError):
         continue
     for suite in root.iter("testsuite"):
-        suite.set("name", f"schemathesis-{path.rsplit('-', 1)[-1].removesuffix('.xml')}")
+        suite.set("name", path.rsplit("/", 1)[-1].removesuffix(".xml"))
         for key in totals:
             totals[key] += float(suite.get(key, 0))
         merged.append(suite)
@@ -156,8 +204,8 @@ ET.ElementTree(merged).write(target, encoding="utf-8", xml_declaration=True)
 EOF_PY
 
 if ! kill -0 "$server_pid" 2>/dev/null; then
-  echo "fuzz: the server died during the run; see reports/fuzz-server.log" >&2
+  echo "fuzz: the server died during the run; see $server_log" >&2
   [ "$status" -ne 0 ] || status=3
 fi
-echo "== fuzz: schemathesis exit status $status; JUnit report in reports/schemathesis.xml"
+echo "== fuzz: schemathesis exit status $status ($FUZZ_DATABASE); JUnit report in $report.xml"
 exit "$status"
