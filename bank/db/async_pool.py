@@ -1,10 +1,13 @@
-"""Asynchronous autocommit connections for the money path's one statement (PostgreSQL).
+"""Asynchronous connections for the money path's one statement, the one-statement account
+read and a statement page's snapshot (PostgreSQL).
 
 A money movement on PostgreSQL is one statement (`bank_post_transfer`, `bank_post_movement`)
 that takes ~1.8 ms of wall time, of which the worker's own CPU is ~0.6 ms: the rest is the
 server's work and the commit's WAL flush. Run on a synchronous connection, the worker's event
 loop waits through all of it and serves nobody. Here the statement is sent on an asynchronous
-connection, so the loop serves other requests meanwhile.
+connection, so the loop serves other requests meanwhile. The same holds for the account read
+(`first`, one statement in autocommit mode) and a statement page (`snapshot`: a read-only
+REPEATABLE READ transaction on one connection, its statements each awaited).
 
 The connections are the sync engine's in every respect that matters: the same connect
 arguments (`Dialect.create_connect_args`, with SQLAlchemy's adapters map and our
@@ -300,16 +303,8 @@ class AsyncAutocommitPool:
             except BaseException as exc:
                 # The block refused something (a 404, say): end the transaction and keep the
                 # connection. After a driver error or a cancellation its state is unknown.
-                keep = isinstance(exc, Exception) and not snapshot.failed and not wire.lost
-                if keep:
-                    try:
-                        await wire.run(_ROLLBACK, {})
-                    except psycopg.Error:
-                        keep = False
-                    except BaseException:
-                        wire.close()
-                        raise
-                if keep:
+                refused = isinstance(exc, Exception) and not snapshot.failed and not wire.lost
+                if refused and await _rolled_back(wire):
                     self._checkin(owner, wire)
                 else:
                     wire.close()
@@ -417,6 +412,19 @@ class Snapshot:
             self.failed = True
             lost = wire.lost or _ends_connection(wire, exc)
             raise self._pool._wrapped(sql, params, exc, lost) from exc
+
+
+async def _rolled_back(wire: _Wire) -> bool:
+    """Roll back the connection's transaction: False if the server refused (the caller closes
+    it); a cancellation midway closes it here and propagates."""
+    try:
+        await wire.run(_ROLLBACK, {})
+    except psycopg.Error:
+        return False
+    except BaseException:
+        wire.close()
+        raise
+    return True
 
 
 def _close_all(owner: _LoopConnections) -> None:

@@ -189,8 +189,9 @@ def _autocommit_engine(
     lock_timeout_ms: int | None,
 ) -> Engine:
     """Connections that stay in autocommit mode, for synchronous statements that are a whole
-    unit of work (`SqlAlchemyUnitOfWork.independent_reads`). The money path's statement runs on
-    the asynchronous pool beside it (`async_pool`).
+    unit of work (`SqlAlchemyUnitOfWork.independent_reads`). The money path's statement, the
+    account read and a statement page's snapshot run on the asynchronous pool beside it
+    (`async_pool`).
 
     Switching a pooled connection to autocommit and back for each of them (SQLAlchemy's
     `isolation_level` execution option, reset at checkin, and the rollback on return) cost ~11%

@@ -16,6 +16,7 @@ from bank.services.common import (
     ensure_token_live,
     owner_scope,
     read_scope,
+    readable_account,
     retrying,
     utcnow,
 )
@@ -78,12 +79,7 @@ def _target_holder(tx: UnitOfWork, actor: model.Actor, requested: UUID | None) -
 async def get_account(uow: UnitOfWork, actor: model.Actor, account_id: UUID) -> model.Account:
     """The token check and the scoped read as one statement (`repositories.account_read`)."""
     call = account_read(actor.jti, account_id, read_scope(actor))
-    revoked, account = account_read_answer(await uow.read_at_once(call))
-    if revoked:
-        raise errors.TokenRevoked()
-    if account is None:
-        raise errors.NotFound("Account not found.", account_id=str(account_id))
-    return account
+    return readable_account(account_read_answer(await uow.read_at_once(call)), account_id)
 
 
 def list_accounts(

@@ -11,7 +11,7 @@ from uuid import UUID
 
 from bank.db.uow import RetryableConflict
 from bank.domain import errors
-from bank.domain.model import Actor, Client
+from bank.domain.model import Account, Actor, Client
 from bank.services.uow import UnitOfWork
 
 MAX_ATTEMPTS = 5
@@ -47,6 +47,17 @@ def read_scope(actor: Actor) -> UUID | None:
     if actor.is_admin:
         return None
     return actor.holder_id or _NO_HOLDER
+
+
+def readable_account(answer: tuple[bool, Account | None], account_id: UUID) -> Account:
+    """The account a token check and scoped read found together (`repositories.account_read`):
+    a revoked token is refused first, then a missing or foreign account is a 404."""
+    revoked, account = answer
+    if revoked:
+        raise errors.TokenRevoked()
+    if account is None:
+        raise errors.NotFound("Account not found.", account_id=str(account_id))
+    return account
 
 
 def visible_scope(uow: UnitOfWork, actor: Actor, account_id: UUID | None) -> UUID | None:

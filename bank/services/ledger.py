@@ -35,6 +35,7 @@ from bank.services.common import (
     ensure_token_live,
     owner_scope,
     read_scope,
+    readable_account,
     utcnow,
     visible_scope,
 )
@@ -388,11 +389,8 @@ async def statement(
     """The account, its balances at both ends of the period and a page of its rows, read in one
     snapshot (`snapshot_reads`): they agree even while money moves."""
     async with uow.snapshot_reads() as reads:
-        revoked, account = await reads.token_and_account(actor.jti, account_id, read_scope(actor))
-        if revoked:
-            raise errors.TokenRevoked()
-        if account is None:
-            raise errors.NotFound("Account not found.", account_id=str(account_id))
+        found = await reads.token_and_account(actor.jti, account_id, read_scope(actor))
+        account = readable_account(found, account_id)
         period_to = end or utcnow()
         period_from = start if start is not None else min(account.created_at, period_to)
         if end is not None:
