@@ -1,7 +1,7 @@
 """Instructions per request, counted by callgrind: a measure this shared VM cannot blur.
 
     python -m tests.perf.instructions [--db postgres|sqlite] [--requests 200]
-        [--ops transfer,deposit,get_account,statement,live]
+        [--ops transfer,deposit,get_account,statement,live] [--server]
 
 Timed runs on this VM swing by 1.3-1.8x between minutes, so a 5-10% change in per-request CPU
 cannot be seen in benchmark pairs. Instructions can: the same code gives the same count to
@@ -12,25 +12,42 @@ collection on (`callgrind_control -i on`) for `--requests` requests only, and of
 count divided by the requests is what the worker's Python (and the driver's C) executes per
 request; the database server's work is not in it. valgrind is a system tool, not a project
 dependency (Debian's `valgrind` package; it is on this machine).
+
+`--server` counts PostgreSQL's side instead: a private cluster (initdb in a temp dir, as the
+`postgres` OS user when run as root, autovacuum off so that no ANALYZE re-plans midway) runs
+under callgrind, every backend counted from its start to its exit. The app runs outside
+valgrind, twice: `--requests` and three times as many requests after the same setup and
+warm-up; the difference of its backends' totals over the extra requests is what the server
+executes per request, parsing, planning, the money functions, commit and all.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import glob
 import json
 import os
+import random
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from tests.perf.harness import REPO_ROOT, migrate, postgres_database, service_env
+from tests.perf.harness import (
+    REPO_ROOT,
+    driver_url,
+    free_port,
+    migrate,
+    postgres_database,
+    service_env,
+)
 
 OPS = ("transfer", "deposit", "get_account", "statement", "live")
 PASSWORD = "instructions-password-1"
@@ -110,8 +127,10 @@ def _operations(
     }
 
 
-async def _drive(database_url: str, op: str, requests: int) -> None:
-    """Inside valgrind: set up, warm up, count `requests` requests of `op`."""
+async def _drive(database_url: str, op: str, requests: int, server: bool = False) -> None:
+    """Inside valgrind: set up, warm up, count `requests` requests of `op`. With `server`
+    (outside valgrind, the server under it): run them, then print the backends' pids."""
+    random.seed(0)  # the expired-key purge (one write in 500) is drawn: the same draws each run
     env = service_env(database_url, LOG_LEVEL="WARNING")
     for name in ("DATABASE_URL", "APP_ENV", "JWT_SECRET", "BCRYPT_ROUNDS", "LOG_LEVEL"):
         os.environ[name] = env[name]
@@ -125,6 +144,11 @@ async def _drive(database_url: str, op: str, requests: int) -> None:
     for _ in range(200):
         status, _ = await run()
         assert status in (200, 201), status
+    if server:
+        for _ in range(requests):
+            await run()
+        print("backends", json.dumps(_backend_pids(database_url)), flush=True)
+        return
     control = ["callgrind_control", "-i"]
     subprocess.run([*control, "on", str(os.getpid())], check=True, capture_output=True)
     for _ in range(requests):
@@ -163,20 +187,140 @@ def count(db: str, op: str, requests: int) -> int:
         return int(found.group(1)) // requests
 
 
+def _backend_pids(database_url: str) -> list[int]:
+    import psycopg
+
+    with psycopg.connect(driver_url(database_url), autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return sorted(row[0] for row in rows)
+
+
+class CallgrindPostgres:
+    """A private PostgreSQL cluster whose every process runs under callgrind."""
+
+    def __init__(self) -> None:
+        found = sorted(glob.glob("/usr/lib/postgresql/*/bin/postgres"))
+        if not found:
+            raise RuntimeError("no PostgreSQL server under /usr/lib/postgresql/*/bin")
+        self.bin = Path(found[-1]).parent
+        self.dir = Path(tempfile.mkdtemp(prefix="bank-instr-pg-"))
+        self.port = free_port()
+        self.as_postgres: list[str] = []
+        if os.geteuid() == 0:  # initdb and postgres refuse to run as root
+            shutil.chown(self.dir, "postgres", "postgres")
+            self.as_postgres = ["runuser", "-u", "postgres", "--"]
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def admin_url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def __enter__(self) -> CallgrindPostgres:
+        data = str(self.dir / "data")
+        initdb = [str(self.bin / "initdb"), "-D", data, "-U", "postgres", "--auth=trust"]
+        subprocess.run([*self.as_postgres, *initdb], check=True, capture_output=True)
+        out = f"--callgrind-out-file={self.dir}/callgrind.%p"
+        server = [str(self.bin / "postgres"), "-D", data, "-p", str(self.port)]
+        settings = ["listen_addresses=127.0.0.1", f"unix_socket_directories={self.dir}"]
+        settings.append("autovacuum=off")
+        options = [part for setting in settings for part in ("-c", setting)]
+        self.process = subprocess.Popen(
+            [*self.as_postgres, "valgrind", "--tool=callgrind", out, *server, *options],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        import psycopg
+
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                psycopg.connect(self.admin_url, connect_timeout=5).close()
+                return self
+            except psycopg.OperationalError:
+                if time.monotonic() > deadline or self.process.poll() is not None:
+                    raise
+                time.sleep(0.5)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.process is not None:
+            stop = [str(self.bin / "pg_ctl"), "-D", str(self.dir / "data"), "-m", "fast", "stop"]
+            subprocess.run([*self.as_postgres, *stop], capture_output=True, check=False)
+            try:
+                self.process.wait(timeout=120)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def total(self, pids: list[int]) -> int:
+        """The instructions the backends `pids` executed, once each has exited."""
+        total = 0
+        for pid in pids:
+            out = self.dir / f"callgrind.{pid}"
+            deadline = time.monotonic() + 60
+            while (found := _totals(out)) is None:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"backend {pid} left no callgrind totals in {out}")
+                time.sleep(0.2)
+            total += found
+        return total
+
+
+def _totals(path: Path) -> int | None:
+    try:
+        found = re.search(r"^totals: (\d+)", path.read_text(), re.M)
+    except FileNotFoundError:
+        return None
+    return int(found.group(1)) if found else None
+
+
+def server_count(pg: CallgrindPostgres, op: str, requests: int) -> int:
+    """PostgreSQL's instructions per request of `op` (see the module's docstring)."""
+    totals = []
+    for n in (requests, 3 * requests):
+        command = [sys.executable, "-m", "tests.perf.instructions", "--inside", op]
+        command += ["--server-url", pg.admin_url, "--requests", str(n)]
+        result = subprocess.run(
+            command, cwd=REPO_ROOT, capture_output=True, text=True, check=False, timeout=900
+        )
+        found = re.search(r"^backends (\[.*\])$", result.stdout, re.M)
+        if result.returncode != 0 or found is None:
+            raise RuntimeError(f"{op}: exited {result.returncode}: {result.stderr[-2000:]}")
+        totals.append(pg.total(json.loads(found.group(1))))
+    return (totals[1] - totals[0]) // (2 * requests)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", choices=("postgres", "sqlite"), default="postgres")
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--ops", default=",".join(OPS))
-    parser.add_argument("--inside", help=argparse.SUPPRESS)  # the process valgrind runs
+    parser.add_argument(
+        "--server", action="store_true", help="count PostgreSQL's instructions, not the app's"
+    )
+    parser.add_argument("--inside", help=argparse.SUPPRESS)  # the process that drives the app
+    parser.add_argument("--server-url", help=argparse.SUPPRESS)  # with --inside: that server
     args = parser.parse_args(argv)
     if args.inside:
+        if args.server_url:
+            with postgres_database(args.server_url, prefix="bank_instr") as url:
+                asyncio.run(_drive(url, args.inside, args.requests, server=True))
+            return 0
         with _database(args.db) as url:
             asyncio.run(_drive(url, args.inside, args.requests))
         return 0
     if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
         print("valgrind is not installed (apt-get install valgrind)", file=sys.stderr)
         return 2
+    if args.server:
+        ops = [op for op in args.ops.split(",") if op != "live"]  # live never reaches it
+        print("| operation | PostgreSQL instructions per request |\n|---|---|")
+        with CallgrindPostgres() as pg:
+            for op in ops:
+                print(f"| {op} | {server_count(pg, op, args.requests):,} |", flush=True)
+        return 0
     print(f"| operation ({args.db}) | instructions per request |\n|---|---|")
     for op in args.ops.split(","):
         print(f"| {op} | {count(args.db, op, args.requests):,} |", flush=True)
