@@ -478,6 +478,16 @@ _CREDIT_STATEMENT = (
 # per-execution layer inside the write transaction. Postings return (balance, seq, credited,
 # posted_at).
 _DEBIT = Prepared(_DEBIT_STATEMENT)
+# After a debit matched nothing: the balance, when the over-draw is the only rule broken.
+_OVER_DRAWN = Prepared(
+    select(_acc.balance).where(
+        _acc.id == bindparam("p_id"),
+        _acc.holder_id == bindparam("p_holder"),
+        _acc.status == "active",
+        _acc.currency == bindparam("p_currency"),
+        _acc.balance < bindparam("p_amount"),
+    )
+)
 _CREDIT_ANY = Prepared(_CREDIT_STATEMENT)
 _CREDIT_OWNED = Prepared(_CREDIT_STATEMENT.where(_acc.holder_id == bindparam("p_holder")))
 _TRANSFER_INSERT = Prepared.insert_every_column(m.transfers)
@@ -525,6 +535,8 @@ _POST_MOVEMENT = _at_once_call(
     ("p_account", Uuid()),
     ("p_type", Text()),
     ("p_body_middle", Text()),
+    ("p_refusal_head", Text()),
+    ("p_refusal_tail", Text()),
 )
 
 
@@ -603,10 +615,17 @@ def movement_at_once(
     now: datetime,
     audit_details: dict[str, Any],
     body: list[str],
+    refusal: list[str] | None = None,
 ) -> AtOnceCall:
-    """As `transfer_at_once`, for a deposit or withdrawal (`bank_post_movement`): `movement`
-    is the request (balance_after and created_at are the database's), `body` the response
-    split around balance_after and created_at."""
+    """As `transfer_at_once`, for a deposit or withdrawal (`bank_post_movement`, revised by
+    alembic revision 8c2d4f6a1b93): `movement` is the request (balance_after and created_at
+    are the database's), `body` the response split around balance_after and created_at.
+
+    A withdrawal's `refusal` is its insufficient_funds error as stored, split around the
+    balance (`serialize.error_template`): when the debit matches nothing and the over-draw is
+    the only rule broken, the call stores that (409) under the key and answers it instead of
+    None.
+    """
     values = _at_once_values(key, actor, now, audit_details, body)
     values.update(
         p_amount=movement.amount,
@@ -616,6 +635,8 @@ def movement_at_once(
         p_account=movement.account_id,
         p_type=movement.type,
         p_body_middle=body[1],
+        p_refusal_head=None if refusal is None else refusal[0],
+        p_refusal_tail=None if refusal is None else refusal[-1],
     )
     return AtOnceCall(_POST_MOVEMENT, values)
 
@@ -711,7 +732,16 @@ def _movement_in_process(v: dict[str, Any], dialect: Dialect) -> InProcess:
         _insert(conn, audit)
         return f'{head}{posted[1]}{middle}"{_stamp(dialect, posted[2])}"{tail}'
 
-    return _steps(v, dialect, [posting], write)
+    refuse = None
+    if v["p_type"] == "withdrawal" and v["p_refusal_head"] is not None:
+        over_drawn = _OVER_DRAWN.driver_call(dialect, _posting_values(v, v["p_account"]))
+        refused_head, refused_tail = v["p_refusal_head"], v["p_refusal_tail"]
+
+        def refuse(conn: Connection) -> str | None:
+            rows = run_driver(conn, *over_drawn, fetch=True)
+            return f"{refused_head}{rows[0][0]}{refused_tail}" if rows else None
+
+    return _steps(v, dialect, [posting], write, refuse)
 
 
 # A posting as a transaction row takes it (`_POSTED`'s order), in the driver's form.
@@ -723,10 +753,12 @@ def _steps(
     dialect: Dialect,
     updates: list[tuple[str, Any]],
     write: Callable[[Connection, list[_Posting]], str],
+    refuse: Callable[[Connection], str | None] | None = None,
 ) -> InProcess:
     """The functions' order: the claim check; the conditional UPDATEs, stopping (having written
-    nothing to keep) at the first one a rule refuses; `write`, the rows with the postings put
-    in, which answers the response; the stored response."""
+    nothing to keep) at the first one a rule refuses, unless `refuse` answers that refusal
+    (stored with 409, as the function stores an over-draw); `write`, the rows with the
+    postings put in, which answers the response; the stored response."""
     claim = _claim_in_process(v, dialect)
     store = _store_in_process(v, dialect)
 
@@ -737,7 +769,10 @@ def _steps(
         for statement in updates:
             posted = _posted(conn, statement)
             if posted is None:
-                return None
+                refused = None if refuse is None else refuse(conn)
+                if refused is not None:
+                    _finish(conn, _store_in_process(v, dialect, 409), refused)
+                return refused
             postings.append(posted)
         body = write(conn, postings)
         _finish(conn, store, body)
@@ -809,7 +844,7 @@ def _audit_in_process(
     return sql, params, ()
 
 
-def _store_in_process(v: dict[str, Any], dialect: Dialect) -> _Store | None:
+def _store_in_process(v: dict[str, Any], dialect: Dialect, status: int = 201) -> _Store | None:
     """The stored response's INSERT (its body put in later) and, when asked, the purge of
     expired keys; None for an unkeyed request, which stores nothing (as the function)."""
     if v["p_key"] is None:
@@ -820,7 +855,7 @@ def _store_in_process(v: dict[str, Any], dialect: Dialect) -> _Store | None:
         "operation": v["p_operation"],
         "key": v["p_key"],
         "fingerprint": v["p_fingerprint"],
-        "status_code": 201,
+        "status_code": status,
         "created_at": v["p_now"],
         "expires_at": v["p_expires_at"],
     }

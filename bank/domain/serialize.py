@@ -84,6 +84,26 @@ _SLOT = "\x00server\x00"  # never in a value: the contract and PostgreSQL refuse
 _SLOT_JSON = json.dumps(_SLOT)
 
 
+# How a stored response that is a business error begins (`error_body`); a success never does.
+STORED_ERROR_PREFIX = '{"error":'
+
+
+def error_body(code: str, message: str, details: dict[str, Any]) -> dict[str, Any]:
+    """A business error as the envelope stores it under an idempotency key (the response adds
+    the request id when it is answered)."""
+    return {"error": {"code": code, "message": message, "details": details}}
+
+
+def error_template(
+    code: str, message: str, details: dict[str, Any], *server_fields: str
+) -> list[str] | None:
+    """`error_body` as compact JSON, split around the `details` values the database fills
+    in, as `template` splits a success."""
+    slotted = {**details, **dict.fromkeys(server_fields, _SLOT)}  # each keeps its place
+    parts = compact_json(error_body(code, message, slotted)).split(_SLOT_JSON)
+    return parts if len(parts) == len(server_fields) + 1 else None
+
+
 def template(shown: dict[str, Any], *server_fields: str) -> list[str] | None:
     """`shown` as compact JSON (as a stored response is), split around the values of
     `server_fields` (given in `shown`'s order), which the database fills in: one more part than

@@ -6,7 +6,9 @@ after the failed effect rolled back; a retry that committed in between wins); va
 are not. A money movement's success may instead be claimed, done and stored by one call
 (`run_at_once_first`): on PostgreSQL a server-side statement, under the same advisory lock and
 unique key; on SQLite the same steps in one write transaction, with everything but the
-database's answers prepared before the write lock. All else comes here.
+database's answers prepared before the write lock. A withdrawal over the balance is refused
+and stored by that call too (the one refusal clients make on purpose, often). All else comes
+here.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from bank.db.repositories import AtOnceCall, NewKey
 from bank.db.uow import DuplicateKey, RetryableConflict
 from bank.domain import errors
 from bank.domain.model import Actor, Replayable
-from bank.domain.serialize import COMPACT, compact_json
+from bank.domain.serialize import COMPACT, STORED_ERROR_PREFIX, compact_json, error_body
 from bank.services.common import ensure_token_live, retrying, utcnow
 from bank.services.uow import UnitOfWork
 
@@ -112,7 +114,12 @@ async def _run_at_once(
         body = await uow.post_at_once(call)
     except (DuplicateKey, RetryableConflict):
         return None  # a race the general path settles (replays the winner, or retries)
-    return None if body is None else Replayable(201, body)
+    if body is None:
+        return None
+    if body.startswith(STORED_ERROR_PREFIX):
+        # The one refusal the call answers itself, stored under the key as `_attempt` would.
+        raise errors.InsufficientFunds(**json.loads(body)["error"]["details"])
+    return Replayable(201, body)
 
 
 def _attempt(
@@ -145,13 +152,7 @@ def _attempt(
         replay = _claim(uow, actor, req)
         if replay is not None:
             return replay
-        body = {
-            "error": {
-                "code": failure.code,
-                "message": failure.message,
-                "details": failure.details,
-            }
-        }
+        body = error_body(failure.code, failure.message, failure.details)
         _store(uow, actor, req, failure.status, compact_json(body), ttl_hours)
         uow.commit()
     raise failure

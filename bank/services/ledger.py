@@ -27,7 +27,7 @@ from bank.db.repositories import (
 )
 from bank.db.uow import RetryableConflict
 from bank.domain import errors, model, rules
-from bank.domain.serialize import template, to_json
+from bank.domain.serialize import error_template, template, to_json
 from bank.services import idempotency
 from bank.services.common import (
     audit,
@@ -123,7 +123,13 @@ async def post_transaction(
         body = template(to_json(asked), "balance_after", "created_at")
         if body is None:
             return None
-        return movement_at_once(key, actor, asked, now, _movement_audit(req), body)
+        refusal = None
+        if req.type == "withdrawal":  # an over-draw is refused by the same call
+            over = errors.InsufficientFunds(
+                account_id=str(req.account_id), balance=0, amount=req.amount
+            )
+            refusal = error_template(over.code, over.message, over.details, "balance")
+        return movement_at_once(key, actor, asked, now, _movement_audit(req), body, refusal)
 
     return await idempotency.run_at_once_first(uow, actor, request, action, ttl_hours, at_once)
 

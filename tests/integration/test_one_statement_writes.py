@@ -173,12 +173,54 @@ def test_an_over_draw_writes_nothing_and_its_key_answers_the_same(client: TestCl
 
     first = f.withdraw(client, alice, account["id"], 101, key="over-draw")
     retry = f.withdraw(client, alice, account["id"], 101, key="over-draw")
+    unkeyed = f.withdraw(client, alice, account["id"], 102)
 
     assert (first.status_code, f.error_code(first)) == (409, "insufficient_funds")
+    assert first.json()["error"]["details"] == {
+        "account_id": account["id"],
+        "balance": 100,
+        "amount": 101,
+    }
+    assert "Idempotent-Replayed" not in first.headers
     assert (retry.status_code, f.error_code(retry)) == (409, "insufficient_funds")
     assert retry.json()["error"]["details"] == first.json()["error"]["details"]
+    assert retry.json()["error"]["message"] == first.json()["error"]["message"]
+    assert retry.headers["Idempotent-Replayed"] == "true"
+    assert (unkeyed.status_code, unkeyed.json()["error"]["details"]["amount"]) == (409, 102)
     assert len(_ledger_rows(client, alice, account["id"])) == 1
     assert f.balance(client, alice, account["id"]) == 100
+    # The refusal took nothing: the money that is there can still be withdrawn, once.
+    assert f.withdraw(client, alice, account["id"], 100, key="all-of-it").status_code == 201
+    assert f.withdraw(client, alice, account["id"], 1).status_code == 409
+
+
+@pytest.mark.parametrize(
+    ("case", "status", "code"),
+    [
+        ("frozen", 409, "account_not_active"),
+        ("another customer's", 404, "not_found"),
+        ("in another currency", 400, "currency_mismatch"),
+    ],
+)
+def test_an_over_draw_that_breaks_an_earlier_rule_is_refused_for_that_rule(
+    client: TestClient, case: str, status: int, code: str
+) -> None:
+    alice, mallory = f.customer(client), f.customer(client)
+    owner = mallory if case == "another customer's" else alice
+    account = f.funded_account(client, owner, 100)
+    currency = "EUR" if case == "in another currency" else "USD"
+    if case == "frozen":
+        frozen = client.patch(
+            f"/v1/accounts/{account['id']}", json={"status": "frozen"}, headers=alice.headers
+        )
+        assert frozen.status_code == 200
+
+    key = f"over-draw-{uuid.uuid4().hex}"
+    refused = f.withdraw(client, alice, account["id"], 101, currency=currency, key=key)
+
+    assert (refused.status_code, f.error_code(refused)) == (status, code)
+    assert "balance" not in refused.json()["error"]["details"]
+    assert f.balance(client, owner, account["id"]) == 100
 
 
 def test_postgres_moves_money_in_one_statement_and_no_transaction_block(
@@ -220,6 +262,71 @@ def test_postgres_moves_money_in_one_statement_and_no_transaction_block(
     assert "bank_post_transfer" in sent[0]
     assert all("bank_post_movement" in query for query in sent[1:])
     assert commits == []  # autocommit: each statement is its own transaction
+
+
+def test_postgres_refuses_an_over_draw_in_one_statement(
+    app: BankApp, client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if app.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs in process: no round trips to save")
+    alice = f.customer(client)
+    account = f.funded_account(client, alice, 100)
+    sent: list[str] = []
+    execute = psycopg.Cursor.execute
+    run_async = _Wire.run
+
+    def counting_execute(self: psycopg.Cursor[Any], query: Any, *args: Any, **kw: Any) -> Any:
+        sent.append(str(query))
+        return execute(self, query, *args, **kw)
+
+    async def counting_run_async(self: _Wire, query: str, params: Any) -> Any:
+        sent.append(query)
+        return await run_async(self, query, params)
+
+    monkeypatch.setattr(psycopg.Cursor, "execute", counting_execute)
+    monkeypatch.setattr(_Wire, "run", counting_run_async)
+
+    refused = [
+        f.withdraw(client, alice, account["id"], 101, key="one-statement-refusal"),
+        f.withdraw(client, alice, account["id"], 101),  # no key
+    ]
+
+    assert [(r.status_code, f.error_code(r)) for r in refused] == [(409, "insufficient_funds")] * 2
+    assert len(sent) == 2, sent
+    assert all("bank_post_movement" in query for query in sent)
+
+
+def test_sqlite_refuses_an_over_draw_in_one_write_transaction_without_the_general_path(
+    app: BankApp, client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if app.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL runs the server-side function (the test above)")
+    alice = f.customer(client)
+    account = f.funded_account(client, alice, 100)
+    locks: list[int] = []
+    held = WriteLock.held
+
+    def counting_held(self: WriteLock) -> Any:
+        locks.append(1)
+        return held(self)
+
+    def general_path(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("an over-draw took the general path")
+
+    monkeypatch.setattr(WriteLock, "held", counting_held)
+    monkeypatch.setattr(idempotency, "run", general_path)
+
+    refused = [
+        f.withdraw(client, alice, account["id"], 101, key="in-process-refusal"),
+        f.withdraw(client, alice, account["id"], 101),  # no key
+    ]
+
+    assert [(r.status_code, f.error_code(r)) for r in refused] == [(409, "insufficient_funds")] * 2
+    assert len(locks) == 2  # one write transaction each
+    monkeypatch.undo()
+    replayed = f.withdraw(client, alice, account["id"], 101, key="in-process-refusal")
+    assert replayed.headers["Idempotent-Replayed"] == "true"
+    assert replayed.json()["error"]["details"] == refused[0].json()["error"]["details"]
 
 
 def test_sqlite_moves_money_in_one_write_transaction_without_the_general_path(

@@ -56,10 +56,13 @@ class _BeforeSecondWrite(SqlAlchemyUnitOfWork):
 def test_a_retry_that_commits_while_a_failure_is_recorded_is_the_keys_one_answer(
     app: BankApp, client: TestClient
 ) -> None:
+    # A transfer's refusal is recorded by the general path, in a second write transaction (a
+    # withdrawal's over-draw is refused and stored in one call, see test_one_statement_writes).
     owner = f.customer(client)
-    account = f.account(client, owner)  # empty: the first withdrawal fails
+    account = f.account(client, owner)  # empty: the first transfer fails
+    target = f.account(client, owner)
     actor = _actor(owner)
-    request = ledger.MovementRequest(UUID(account["id"]), "withdrawal", 50, "USD")
+    request = ledger.TransferRequest(UUID(account["id"]), UUID(target["id"]), 50, "USD")
     key = f"race-{uuid.uuid4()}"
     retry: dict[str, Any] = {}
 
@@ -69,22 +72,21 @@ def test_a_retry_that_commits_while_a_failure_is_recorded_is_the_keys_one_answer
         uow = SqlAlchemyUnitOfWork(app.engine)
         retrying = threading.Thread(
             target=lambda: retry.update(
-                result=asyncio.run(ledger.post_transaction(uow, actor, request, key, 24))
+                result=asyncio.run(ledger.transfer(uow, actor, request, key, 24))
             )
         )
         retrying.start()
         retrying.join()
 
     first = asyncio.run(
-        ledger.post_transaction(
-            _BeforeSecondWrite(app, deposit_then_retry), actor, request, key, 24
-        )
+        ledger.transfer(_BeforeSecondWrite(app, deposit_then_retry), actor, request, key, 24)
     )
 
     assert retry["result"].status == 201
     assert (first.status, first.body, first.replayed) == (201, retry["result"].body, True)
     assert f.balance(client, owner, account["id"]) == 50
-    again = f.withdraw(client, owner, account["id"], 50, key=key)
+    assert f.balance(client, owner, target["id"]) == 50
+    again = f.transfer(client, owner, account["id"], target["id"], 50, key=key)
     assert again.status_code == 201
     assert again.json()["id"] == retry["result"].body["id"]
 
