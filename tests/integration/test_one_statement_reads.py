@@ -14,8 +14,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from bank.app import BankApp
-from bank.db.async_pool import _Wire
 from tests import factories as f
+from tests.integration.recording import record_statements
 
 
 def test_postgres_reads_an_account_in_one_statement_on_an_asynchronous_connection(
@@ -26,7 +26,7 @@ def test_postgres_reads_an_account_in_one_statement_on_an_asynchronous_connectio
     alice = f.customer(client)
     account = f.funded_account(client, alice, 250)
     client.get(f"/v1/accounts/{account['id']}", headers=alice.headers)  # token verified, cached
-    synchronous, asynchronous = _recording(monkeypatch)
+    synchronous, asynchronous = record_statements(monkeypatch)
 
     response = client.get(f"/v1/accounts/{account['id']}", headers=alice.headers)
 
@@ -84,24 +84,6 @@ def test_a_revoked_token_is_refused_before_the_account_is_looked_up(
     assert f.error_code(response) == "token_revoked"
 
 
-def _recording(monkeypatch: pytest.MonkeyPatch) -> tuple[list[str], list[str]]:
-    synchronous: list[str] = []
-    asynchronous: list[str] = []
-    execute, run_async = psycopg.Cursor.execute, _Wire.run
-
-    def counting_execute(self: psycopg.Cursor[Any], query: Any, *args: Any, **kw: Any) -> Any:
-        synchronous.append(str(query))
-        return execute(self, query, *args, **kw)
-
-    async def counting_run_async(self: _Wire, query: str, params: Any) -> Any:
-        asynchronous.append(query)
-        return await run_async(self, query, params)
-
-    monkeypatch.setattr(psycopg.Cursor, "execute", counting_execute)
-    monkeypatch.setattr(_Wire, "run", counting_run_async)
-    return synchronous, asynchronous
-
-
 def test_postgres_reads_a_statement_page_in_one_snapshot_on_an_asynchronous_connection(
     app: BankApp, client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -111,7 +93,7 @@ def test_postgres_reads_a_statement_page_in_one_snapshot_on_an_asynchronous_conn
     account = f.funded_account(client, alice, 900)
     f.withdraw(client, alice, account["id"], 100)
     client.get(f"/v1/statements/{account['id']}", headers=alice.headers)  # warm
-    synchronous, asynchronous = _recording(monkeypatch)
+    synchronous, asynchronous = record_statements(monkeypatch)
 
     response = client.get(f"/v1/statements/{account['id']}", headers=alice.headers)
 

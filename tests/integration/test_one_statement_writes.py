@@ -20,9 +20,12 @@ from starlette.testclient import TestClient
 from bank.app import BankApp
 from bank.db import models, repositories
 from bank.db.async_pool import _Wire
-from bank.db.engine import WriteLock
 from bank.services import idempotency
 from tests import factories as f
+from tests.integration.recording import (
+    record_statements,
+    record_write_locks_without_the_general_path,
+)
 
 # A description that JSON must escape: quotes, a backslash, a slash, non-ASCII, a control char.
 DESCRIPTION = 'rent "May" \\ 50/50 \u2013 café ☕\t'
@@ -271,20 +274,7 @@ def test_postgres_refuses_an_over_draw_in_one_statement(
         pytest.skip("SQLite runs in process: no round trips to save")
     alice = f.customer(client)
     account = f.funded_account(client, alice, 100)
-    sent: list[str] = []
-    execute = psycopg.Cursor.execute
-    run_async = _Wire.run
-
-    def counting_execute(self: psycopg.Cursor[Any], query: Any, *args: Any, **kw: Any) -> Any:
-        sent.append(str(query))
-        return execute(self, query, *args, **kw)
-
-    async def counting_run_async(self: _Wire, query: str, params: Any) -> Any:
-        sent.append(query)
-        return await run_async(self, query, params)
-
-    monkeypatch.setattr(psycopg.Cursor, "execute", counting_execute)
-    monkeypatch.setattr(_Wire, "run", counting_run_async)
+    synchronous, asynchronous = record_statements(monkeypatch)
 
     refused = [
         f.withdraw(client, alice, account["id"], 101, key="one-statement-refusal"),
@@ -292,8 +282,9 @@ def test_postgres_refuses_an_over_draw_in_one_statement(
     ]
 
     assert [(r.status_code, f.error_code(r)) for r in refused] == [(409, "insufficient_funds")] * 2
-    assert len(sent) == 2, sent
-    assert all("bank_post_movement" in query for query in sent)
+    assert synchronous == []
+    assert len(asynchronous) == 2, asynchronous
+    assert all("bank_post_movement" in query for query in asynchronous)
 
 
 def test_sqlite_refuses_an_over_draw_in_one_write_transaction_without_the_general_path(
@@ -303,18 +294,7 @@ def test_sqlite_refuses_an_over_draw_in_one_write_transaction_without_the_genera
         pytest.skip("PostgreSQL runs the server-side function (the test above)")
     alice = f.customer(client)
     account = f.funded_account(client, alice, 100)
-    locks: list[int] = []
-    held = WriteLock.held
-
-    def counting_held(self: WriteLock) -> Any:
-        locks.append(1)
-        return held(self)
-
-    def general_path(*args: Any, **kwargs: Any) -> Any:
-        raise AssertionError("an over-draw took the general path")
-
-    monkeypatch.setattr(WriteLock, "held", counting_held)
-    monkeypatch.setattr(idempotency, "run", general_path)
+    locks = record_write_locks_without_the_general_path(monkeypatch)
 
     refused = [
         f.withdraw(client, alice, account["id"], 101, key="in-process-refusal"),
@@ -335,18 +315,7 @@ def test_sqlite_moves_money_in_one_write_transaction_without_the_general_path(
     if app.engine.dialect.name != "sqlite":
         pytest.skip("PostgreSQL runs the server-side function (the test above)")
     alice, source, target = _funded_pair(client)
-    locks: list[int] = []
-    held = WriteLock.held
-
-    def counting_held(self: WriteLock) -> Any:
-        locks.append(1)
-        return held(self)
-
-    def general_path(*args: Any, **kwargs: Any) -> Any:
-        raise AssertionError("a success took the general path")
-
-    monkeypatch.setattr(WriteLock, "held", counting_held)
-    monkeypatch.setattr(idempotency, "run", general_path)
+    locks = record_write_locks_without_the_general_path(monkeypatch)
 
     moved = [
         f.transfer(client, alice, source["id"], target["id"], 10, key="in-process-t"),
