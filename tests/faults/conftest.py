@@ -4,11 +4,8 @@ throwaway PostgreSQL instance of our own (initdb) that the tests may stop and st
 from __future__ import annotations
 
 import contextlib
-import glob
-import os
 import shutil
 import subprocess
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -42,19 +39,15 @@ class ThrowawayPostgres:
     """A PostgreSQL cluster in a temp dir on its own port, run as the postgres OS user."""
 
     def __init__(self) -> None:
-        found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-        if not found:
+        tools = harness.postgres_tools()
+        if tools is None:
             if IN_CI:  # the restart test must not vanish from CI
                 pytest.fail("initdb not found under /usr/lib/postgresql/*/bin")
             pytest.skip("initdb not found under /usr/lib/postgresql/*/bin")
-        self.bin = Path(found[-1]).parent
+        self.bin = tools
         self.port = harness.free_port()
-        self.dir = Path(tempfile.mkdtemp(prefix="bank-faults-pg-"))
+        self.dir, self.as_postgres = harness.cluster_directory("bank-faults-pg-")
         self.data = self.dir / "data"
-        self.as_postgres: list[str] = []
-        if os.geteuid() == 0:
-            shutil.chown(self.dir, "postgres", "postgres")
-            self.as_postgres = ["runuser", "-u", "postgres", "--"]
         self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8")
 
     def _run(self, tool: str, *args: str, timeout: float = 60) -> None:

@@ -6,13 +6,16 @@ fault-injection tests (`tests/faults`). Everything here talks to 127.0.0.1 only.
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -62,6 +65,22 @@ def postgres_database(admin_url: str = PG_ADMIN_URL, prefix: str = "bank_perf") 
     finally:
         with psycopg.connect(admin_url, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def postgres_tools() -> Path | None:
+    """The newest installed PostgreSQL's bin directory (initdb, postgres, pg_ctl), or None."""
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    return Path(found[-1]).parent if found else None
+
+
+def cluster_directory(prefix: str) -> tuple[Path, list[str]]:
+    """A new temp directory for a private cluster, and the prefix that runs PostgreSQL's tools
+    on it: as the `postgres` OS user when we are root (initdb and postgres refuse root)."""
+    directory = Path(tempfile.mkdtemp(prefix=prefix))
+    if os.geteuid() != 0:
+        return directory, []
+    shutil.chown(directory, "postgres", "postgres")
+    return directory, ["runuser", "-u", "postgres", "--"]
 
 
 def driver_url(url: str) -> str:

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import glob
 import json
 import os
 import random
@@ -42,10 +41,12 @@ from typing import Any
 
 from tests.perf.harness import (
     REPO_ROOT,
+    cluster_directory,
     driver_url,
     free_port,
     migrate,
     postgres_database,
+    postgres_tools,
     service_env,
 )
 
@@ -146,9 +147,10 @@ async def _drive(database_url: str, op: str, requests: int, server: bool = False
     app = create_app(Settings())
     (owner, source), (_, target) = await _customer(app, "a"), await _customer(app, "b")
     run = _operations(app, owner, source, target)[op]
+    answers = (409,) if op == "overdraw" else (200, 201)
     for _ in range(200):
         status, _ = await run()
-        assert status in (200, 201, 409 if op == "overdraw" else 201), status
+        assert status in answers, status
     if server:
         for _ in range(requests):
             await run()
@@ -207,16 +209,12 @@ class CallgrindPostgres:
     """A private PostgreSQL cluster whose every process runs under callgrind."""
 
     def __init__(self) -> None:
-        found = sorted(glob.glob("/usr/lib/postgresql/*/bin/postgres"))
-        if not found:
+        tools = postgres_tools()
+        if tools is None:
             raise RuntimeError("no PostgreSQL server under /usr/lib/postgresql/*/bin")
-        self.bin = Path(found[-1]).parent
-        self.dir = Path(tempfile.mkdtemp(prefix="bank-instr-pg-"))
+        self.bin = tools
+        self.dir, self.as_postgres = cluster_directory("bank-instr-pg-")
         self.port = free_port()
-        self.as_postgres: list[str] = []
-        if os.geteuid() == 0:  # initdb and postgres refuse to run as root
-            shutil.chown(self.dir, "postgres", "postgres")
-            self.as_postgres = ["runuser", "-u", "postgres", "--"]
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -229,8 +227,11 @@ class CallgrindPostgres:
         subprocess.run([*self.as_postgres, *initdb], check=True, capture_output=True)
         out = f"--callgrind-out-file={self.dir}/callgrind.%p"
         server = [str(self.bin / "postgres"), "-D", data, "-p", str(self.port)]
-        settings = ["listen_addresses=127.0.0.1", f"unix_socket_directories={self.dir}"]
-        settings.append("autovacuum=off")
+        settings = [
+            "listen_addresses=127.0.0.1",
+            f"unix_socket_directories={self.dir}",
+            "autovacuum=off",
+        ]
         options = [part for setting in settings for part in ("-c", setting)]
         self.process = subprocess.Popen(
             [*self.as_postgres, "valgrind", "--tool=callgrind", out, *server, *options],
